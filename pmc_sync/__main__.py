@@ -1,0 +1,3 @@
+from pmc_sync.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""Forms, read from the local workspace: the same JSON the Forms API returns.
+
+Layout: ``forms/<form key>.json`` (``forms.get``) and
+``responses/<form key>/page-NNN.json`` (``forms.responses.list`` pages). The
+pages are followed by ``nextPageToken`` from ``page-001.json``, as the API
+is, so a missing or looping page is found rather than skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterator
+
+from pmc_sync.errors import WorkspaceError
+
+log = logging.getLogger(__name__)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise WorkspaceError(f"{path}: not found") from exc
+    except json.JSONDecodeError as exc:
+        raise WorkspaceError(f"{path}: not valid JSON ({exc})") from exc
+
+
+class LocalForms:
+    """A folder standing in for the Forms API."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def get_form(self, form_key: str) -> dict[str, Any]:
+        return _read_json(self.root / "forms" / f"{form_key}.json")
+
+    def list_responses(self, form_key: str) -> Iterator[dict[str, Any]]:
+        folder = self.root / "responses" / form_key
+        pages = sorted(folder.glob("page-*.json"))
+        if not pages:
+            return
+        by_order = [_read_json(p) for p in pages]
+        yield by_order[0]
+        token = by_order[0].get("nextPageToken")
+        remaining = list(zip(pages[1:], by_order[1:]))
+        seen = {token}
+        while token:
+            if not remaining:
+                raise WorkspaceError(
+                    f"{folder}: nextPageToken {token!r} points past the last page"
+                )
+            path, page = remaining.pop(0)
+            yield page
+            token = page.get("nextPageToken")
+            if token in seen:
+                raise WorkspaceError(f"{path}: nextPageToken {token!r} repeats")
+            seen.add(token)
+        if remaining:
+            log.warning(
+                "%s: %d page(s) after the last nextPageToken were not read",
+                folder,
+                len(remaining),
+            )

@@ -1,0 +1,117 @@
+"""Staff decisions as a spreadsheet staff edit: ``staff-decisions.xlsx``.
+
+One tab per kind of decision, a header row, one decision per row. It is the
+same shape as the tabs of a control spreadsheet on Google, so staff learn
+one thing. A row that cannot be read is reported and skipped; the rest load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import TYPE_STRING
+
+from pmc_sync.decisions import StaffDecisions, Substitution, normalise_email
+
+TABS = {
+    "Elective approvals": ["Response ID", "Approved by", "Note"],
+    "Fundamentals substitutions": ["Participant email", "Approved on", "Note"],
+    "Aliases": ["Other address", "Participant email"],
+    "Withdrawn": ["Participant email", "Note"],
+    "Dismissed unmatched": ["Response ID", "Note"],
+}
+ABOUT = [
+    ["Staff decisions for pmc-sync"],
+    ["Each tab holds one kind of decision, one per row, under the header row."],
+    ["The next sync run reads this file; delete a row to undo a decision."],
+    ["Dates are YYYY-MM-DD. Response IDs are shown in the sync report."],
+]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def write_decisions(path: Path, decisions: StaffDecisions) -> None:
+    """Write decisions to a new staff file."""
+    book = Workbook()
+    about = book.active
+    about.title = "About"
+    for row in ABOUT:
+        about.append(row)
+    rows = {
+        "Elective approvals": [[r, "", ""] for r in sorted(decisions.elective_approvals)],
+        "Fundamentals substitutions": [
+            [s.email, s.approved_on.isoformat(), s.note] for s in decisions.substitutions
+        ],
+        "Aliases": [[k, v] for k, v in sorted(decisions.aliases.items())],
+        "Withdrawn": [[e, ""] for e in sorted(decisions.withdrawn)],
+        "Dismissed unmatched": [[r, ""] for r in sorted(decisions.dismissed_unmatched)],
+    }
+    for title, header in TABS.items():
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for row in rows[title]:
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                cell.data_type = TYPE_STRING
+    book.save(path)
+
+
+def read_decisions(path: Path) -> StaffDecisions:
+    """Read the staff file; unreadable rows land in ``problems``."""
+    name = Path(path).name
+    if not Path(path).is_file():
+        return StaffDecisions(problems=(f"{name}: not found; no staff decisions applied",))
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # any unreadable file: report, apply none
+        return StaffDecisions(problems=(f"{name}: cannot be read ({exc}); no staff decisions applied",))
+    problems: list[str] = []
+
+    def rows(title: str) -> list[tuple[int, list[str]]]:
+        if title not in book.sheetnames:
+            problems.append(f"{name}: tab {title!r} is missing")
+            return []
+        out = []
+        for number, row in enumerate(book[title].iter_rows(min_row=2, values_only=True), start=2):
+            values = [_text(v) for v in row]
+            if any(values):
+                out.append((number, values + [""] * 3))
+        return out
+
+    substitutions = []
+    for number, values in rows("Fundamentals substitutions"):
+        try:
+            approved = dt.date.fromisoformat(values[1])
+        except ValueError:
+            problems.append(
+                f"{name}: Fundamentals substitutions row {number}: "
+                f"'Approved on' {values[1]!r} is not a date YYYY-MM-DD; skipped"
+            )
+            continue
+        substitutions.append(Substitution(normalise_email(values[0]), approved, values[2]))
+    aliases = {}
+    for number, values in rows("Aliases"):
+        other, person = normalise_email(values[0]), normalise_email(values[1])
+        if not other or not person:
+            problems.append(f"{name}: Aliases row {number}: needs both addresses; skipped")
+            continue
+        aliases[other] = person
+    decisions = StaffDecisions(
+        elective_approvals=frozenset(v[0] for _, v in rows("Elective approvals") if v[0]),
+        substitutions=tuple(substitutions),
+        aliases=aliases,
+        withdrawn=frozenset(normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]),
+        dismissed_unmatched=frozenset(v[0] for _, v in rows("Dismissed unmatched") if v[0]),
+        problems=tuple(problems),
+    )
+    book.close()
+    return decisions

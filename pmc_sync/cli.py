@@ -1,0 +1,185 @@
+"""The ``pmc-sync`` command line.
+
+    pmc-sync demo                     build the sample workspace and sync it
+    pmc-sync init DIR --forms F --cohort C
+    pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
+    pmc-sync status EMAIL
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from pmc_sync.config import load_config
+from pmc_sync.decisions import normalise_email
+from pmc_sync.errors import ConfigError, PmcSyncError
+from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
+from pmc_sync.sync import run_sync, summary_counts
+from pmc_sync.workspace import DEMO_DATA, Workspace, init_workspace
+
+WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
+EXIT_FAILED_PARTICIPANTS = 1
+EXIT_CONFIG = 2
+
+
+def _parse_now(value: str | None) -> dt.datetime:
+    if not value:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a time like 2026-11-30T18:00:00Z") from exc
+    if parsed.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone; add Z for UTC")
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _load(config_dir: str | None):
+    try:
+        return load_config(Path(config_dir) if config_dir else None)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+workspace_option = click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get(WORKSPACE_ENV, "workspace"),
+    show_default=f"${WORKSPACE_ENV} or ./workspace",
+    help="The local workspace folder.",
+)
+config_option = click.option(
+    "--config", "config_dir", type=click.Path(file_okay=False), help="The config/ folder to use."
+)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log each decision (by participant and event).")
+def cli(verbose: bool) -> None:
+    """Sync the Postdoc Mentoring Certificate: forms in, checklists and emails out."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--forms", "forms_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of <form key>.json (forms.get).")
+@click.option("--cohort", "cohort_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder with responses/, checklists/ and staff-decisions.json.")
+@config_option
+def init(directory: Path, forms_dir: Path, cohort_dir: Path, config_dir: str | None) -> None:
+    """Build a local workspace from folders laid out like the program kit.
+
+    Example: pmc-sync init ws --forms kit/forms --cohort kit/sample
+    """
+    config = _load(config_dir)
+    try:
+        init_workspace(directory, forms_dir, cohort_dir, config)
+    except PmcSyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"workspace ready: {directory}")
+
+
+@cli.command()
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Where to build the demo workspace (default: a new temporary folder).")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
+    """Build a fresh workspace from the bundled sample cohort and sync it.
+
+    The run uses the sample's own "now", so it reaches the sample's expected
+    outcome. Example: pmc-sync demo --into /tmp/pmc-demo
+    """
+    config = _load(config_dir)
+    root = into or Path(tempfile.mkdtemp(prefix="pmc-demo-"))
+    sample = DEMO_DATA / "sample"
+    workspace = init_workspace(root, DEMO_DATA / "forms", sample, config)
+    now = _parse_now(json.loads((sample / "expected.json").read_text())["now"])
+    result = run_sync(workspace, config, now, job="demo")
+    _report(result, as_json)
+    click.echo("")
+    click.echo(f"workspace:  {root}")
+    click.echo(f"checklists: {root / 'checklists'}  (open the .xlsx files)")
+    click.echo(f"outbox:     {root / 'outbox'}  (one .eml file per email sent)")
+    click.echo(f"staff file: {root / 'staff-decisions.xlsx'}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@workspace_option
+@config_option
+@click.option("--now", "now_text", help="The run's time, e.g. 2026-11-30T18:00:00Z (default: the clock).")
+@click.option("--dry-run", is_flag=True, help="Pull and reconcile; print what would be written and sent.")
+@click.option("--participant", help="Write and send only for this participant's email.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def sync(workspace: Path, config_dir: str | None, now_text: str | None, dry_run: bool, participant: str | None, as_json: bool) -> None:
+    """Pull every form, reconcile, update checklists and send due emails.
+
+    Exit status: 0 all done, 1 some participants failed (the rest were
+    done), 2 configuration error (nothing done).
+    """
+    config = _load(config_dir)
+    now = _parse_now(now_text)
+    try:
+        ws = Workspace.open(workspace, config)
+        result = run_sync(ws, config, now, dry_run=dry_run, participant=participant)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if dry_run and not as_json:
+        print_dry_run(result)
+    _report(result, as_json)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("email")
+@workspace_option
+@config_option
+@click.option("--now", "now_text", help="Compute progress as of this time (default: the clock).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON, in the shape of the kit's expected.json.")
+def status(email: str, workspace: Path, config_dir: str | None, now_text: str | None, as_json: bool) -> None:
+    """Print one participant's progress table (reads only; writes nothing)."""
+    config = _load(config_dir)
+    try:
+        ws = Workspace.open(workspace, config)
+        result = run_sync(ws, config, _parse_now(now_text), dry_run=True, participant=email)
+    except PmcSyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    key = normalise_email(email)
+    if key not in result.recon.participants.index:
+        raise click.ClickException(f"{email}: no registration for this address")
+    if as_json:
+        click.echo(json.dumps(expected_view(result)["participants"][key], indent=1))
+    else:
+        for line in progress_lines(result, key):
+            click.echo(line)
+
+
+def _report(result, as_json: bool) -> None:
+    if as_json:
+        counts = summary_counts(result)
+        counts["problem_list"] = result.problems
+        click.echo(json.dumps(counts, indent=1, default=str))
+    else:
+        print_summary(result)
+
+
+def main() -> None:
+    pd.set_option("display.width", 160)
+    cli()

@@ -1,0 +1,92 @@
+"""Staff decisions: what the forms cannot say, recorded by staff.
+
+Elective approvals (by response id), Mentoring Fundamentals substitutions,
+aliases (another address -> participant), dismissed unmatched responses and
+withdrawn participants. This module holds the in-memory shape and its
+validation; the workspace adapter reads and writes the staff's file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def normalise_email(value: Any) -> str:
+    """Trimmed, lower-cased, without a trailing dot; "" when not text."""
+    if not isinstance(value, str):
+        return ""
+    return value.strip().strip(".").lower()
+
+
+@dataclass(frozen=True)
+class Substitution:
+    email: str
+    approved_on: dt.date
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StaffDecisions:
+    """Everything staff decided, normalised."""
+
+    elective_approvals: frozenset[str] = frozenset()
+    substitutions: tuple[Substitution, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)
+    withdrawn: frozenset[str] = frozenset()
+    dismissed_unmatched: frozenset[str] = frozenset()
+    problems: tuple[str, ...] = ()
+
+
+def decisions_from_json(data: Any, source: str = "staff decisions") -> StaffDecisions:
+    """Build decisions from the kit's ``staff-decisions.json`` shape.
+
+    A malformed entry is skipped and reported in ``problems``; the rest load.
+    """
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return StaffDecisions(problems=(f"{source}: expected an object at the top",))
+
+    def text_list(key: str) -> list[str]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            problems.append(f"{source}: {key}: expected a list")
+            return []
+        good = [v.strip() for v in value if isinstance(v, str) and v.strip()]
+        if len(good) != len(value):
+            problems.append(f"{source}: {key}: skipped entries that are not text")
+        return good
+
+    substitutions = []
+    raw_subs = data.get("fundamentals_substitutions", [])
+    for index, entry in enumerate(raw_subs if isinstance(raw_subs, list) else []):
+        try:
+            substitutions.append(
+                Substitution(
+                    email=normalise_email(entry["email"]),
+                    approved_on=dt.date.fromisoformat(str(entry["approved_on"])),
+                    note=str(entry.get("note", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            problems.append(
+                f"{source}: fundamentals_substitutions[{index}]: needs an email and "
+                "approved_on as YYYY-MM-DD; skipped"
+            )
+    aliases_raw = data.get("aliases", {})
+    if not isinstance(aliases_raw, dict):
+        problems.append(f"{source}: aliases: expected an object; ignored")
+        aliases_raw = {}
+    return StaffDecisions(
+        elective_approvals=frozenset(text_list("elective_approvals")),
+        substitutions=tuple(substitutions),
+        aliases={
+            normalise_email(k): normalise_email(v)
+            for k, v in aliases_raw.items()
+            if normalise_email(k) and normalise_email(v)
+        },
+        withdrawn=frozenset(normalise_email(v) for v in text_list("withdrawn")),
+        dismissed_unmatched=frozenset(text_list("dismissed_unmatched")),
+        problems=tuple(problems),
+    )

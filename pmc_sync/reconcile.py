@@ -1,0 +1,529 @@
+"""The rules of RULES.md, applied to all responses at once.
+
+Pure pandas: frames in, frames out, no I/O and no per-response Python loops.
+The flow is:
+
+    responses -> identity -> activity table (counted / reason)
+              -> per-participant facts (the date each requirement was met)
+              -> progress table, flags, unmatched
+
+Dates are local calendar days in the program's time zone, held as
+``datetime64`` at midnight so that they compare and subtract in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pmc_sync.config import (
+    COUNTED_REQUIREMENTS,
+    REQUIREMENTS,
+    REQUIREMENTS_T1,
+    REQUIREMENTS_T2,
+    Config,
+)
+from pmc_sync.decisions import StaffDecisions
+
+ACTIVITY_COLUMNS = [
+    "participant",
+    "form",
+    "kind",
+    "label",
+    "date",
+    "response_id",
+    "submitted",
+    "counted",
+    "reason",
+    "tier",
+]
+T2_FORMS = ("t2_pre", "t2_post", "coaching_feedback", "t2_portfolio")
+T2_LOGS = ("elective", "weekly_reflection", "compact", "outline", "coaching")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MISSING = pd.NaT
+
+# Facts: the date each requirement was met, by participant.
+REQUIREMENT_FACT = {
+    "T1.register": "registered_on",
+    "T1.pre": "pre",
+    "T1.fundamentals": "fundamentals",
+    "T1.mondays": "mondays",
+    "T1.post": "post",
+    "T1.capstone": "capstone",
+    "T1.complete": "t1_complete",
+    "T2.mentee": "mentee",
+    "T2.pre": "t2_pre",
+    "T2.compact": "compact",
+    "T2.outline": "outline",
+    "T2.reflections": "reflections",
+    "T2.training": "training",
+    "T2.period": "period",
+    "T2.post": "t2_post",
+    "T2.coaching": "coaching",
+    "T2.portfolio": "portfolio",
+    "T2.complete": "t2_complete",
+}
+_COUNT_FACT = {
+    "T1.mondays": "mondays_count",
+    "T2.reflections": "reflection_weeks",
+    "T2.training": "training_count",
+}
+
+
+@dataclass
+class Reconciliation:
+    """What the rules conclude from one set of responses."""
+
+    participants: pd.DataFrame  # index participant
+    activities: pd.DataFrame  # ACTIVITY_COLUMNS
+    facts: pd.DataFrame  # index participant, one date column per fact
+    progress: pd.DataFrame  # participant, requirement, done, completed_on, count
+    flags: pd.DataFrame  # participant, flag, response_id, date
+    unmatched: pd.DataFrame  # email, form, response_id, submitted
+    problems: pd.DataFrame  # form, response_id, field, problem
+
+
+def local_dates(timestamps: pd.Series, tz: str) -> pd.Series:
+    """UTC timestamps (ISO text) -> local calendar days at midnight."""
+    stamps = pd.to_datetime(timestamps, utc=True, errors="coerce", format="ISO8601")
+    return stamps.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+
+
+def parse_date_answers(
+    answers: pd.Series, submitted_day: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Read date answers; return (dates, problem text or "").
+
+    ``YYYY-MM-DD`` (with or without a time after it) is read as given. A date
+    question without a year (``MM-DD``) takes the year that puts it on or
+    before the submission day. Blank answers take the submission day.
+    """
+    text = answers.astype("object").where(answers.map(lambda v: isinstance(v, str)))
+    text = text.fillna("").str.strip()
+    full = text.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ].*)?$")[0]
+    parsed = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
+    yearless = text.str.extract(r"^(\d{1,2})-(\d{1,2})$")
+    year = submitted_day.dt.year
+    guess = pd.to_datetime(
+        year.astype("Int64").astype(str) + "-" + yearless[0] + "-" + yearless[1],
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    later = guess > submitted_day
+    guess = guess.where(~later, guess - pd.DateOffset(years=1))
+    parsed = parsed.fillna(guess)
+    blank = text.eq("")
+    problem = pd.Series("", index=answers.index, dtype="object")
+    problem[~blank & parsed.isna()] = "not a date (expected YYYY-MM-DD); used the day it was submitted"
+    problem[yearless[0].notna() & guess.notna()] = "date without a year; took the year it was submitted"
+    dates = parsed.fillna(submitted_day)
+    return dates, problem
+
+
+def _identity(
+    responses: pd.DataFrame, decisions: StaffDecisions
+) -> tuple[pd.Series, pd.Series]:
+    """The participant key of each response, and whether the address is valid."""
+    email = responses["respondent_email"].astype("object")
+    email = email.where(email.map(lambda v: isinstance(v, str)), "")
+    email = email.str.strip().str.strip(".").str.lower()
+    valid = email.str.match(_EMAIL).fillna(False).astype(bool)
+    key = email.map(lambda e: decisions.aliases.get(e, e))
+    return key, valid
+
+
+def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFrame:
+    regs = regs.sort_values("submitted", kind="stable")
+    fields = ["full_name", "preferred_name", "department", "checklist_link"]
+    cleaned = regs[["participant", *fields]].copy()
+    for name in fields:
+        column = cleaned[name].astype("object")
+        column = column.where(column.map(lambda v: isinstance(v, str)))
+        cleaned[name] = column.str.strip().replace("", np.nan)
+    grouped = cleaned.groupby("participant", sort=True)
+    people = grouped[fields].last()
+    people["registered_on"] = regs.groupby("participant")["day"].min()
+    people["registration_response"] = regs.groupby("participant")["response_id"].first()
+    first_word = people["full_name"].fillna("").str.split().str[0]
+    people["display_name"] = people["preferred_name"].fillna(first_word).fillna("")
+    people["withdrawn"] = people.index.isin(decisions.withdrawn)
+    people.index.name = "participant"
+    return people
+
+
+def _nth_date(rows: pd.DataFrame, n: int, by: str = "date") -> pd.Series:
+    """Per participant, the date of the n-th row in date order (NaT if fewer)."""
+    if n <= 0:
+        return rows.groupby("participant")[by].min()
+    ordered = rows.sort_values([by, "submitted"], kind="stable")
+    rank = ordered.groupby("participant").cumcount() + 1
+    return ordered[rank == n].set_index("participant")[by]
+
+
+def _first(rows: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    return rows[mask].groupby("participant")["date"].min()
+
+
+def reconcile(
+    responses: pd.DataFrame,
+    decisions: StaffDecisions,
+    config: Config,
+    now: dt.datetime,
+) -> Reconciliation:
+    """Apply every rule of RULES.md to the responses of all forms."""
+    tz = config.time_zone
+    confidential = [k for k, m in config.forms.items() if m.confidential]
+    data = responses[~responses["form"].isin(confidential)].copy()
+    data = data.sort_values(["last_submitted"], kind="stable")
+    data = data.drop_duplicates(["form", "response_id"], keep="last")
+    data["participant"], data["valid_email"] = _identity(data, decisions)
+    data["day"] = local_dates(data["last_submitted"], tz)
+    data["submitted"] = pd.to_datetime(data["last_submitted"], utc=True, format="ISO8601")
+    problems = [_problems_for_invalid_email(data)]
+
+    regs = data[(data["form"] == "registration") & data["valid_email"]]
+    people = _registrations(regs, decisions)
+
+    logs = data[data["form"] != "registration"].copy()
+    matched = logs["participant"].isin(people.index) & logs["valid_email"]
+    unmatched = logs[~matched & ~logs["response_id"].isin(decisions.dismissed_unmatched)]
+    unmatched = pd.DataFrame(
+        {
+            "email": unmatched["participant"],
+            "form": unmatched["form"],
+            "response_id": unmatched["response_id"],
+            "submitted": unmatched["last_submitted"],
+        }
+    ).reset_index(drop=True)
+    logs = logs[matched]
+
+    activities, date_problems = _activity_table(logs, config)
+    problems.append(date_problems)
+    today = pd.Timestamp(now.astimezone(config.tz).date())
+    facts, activities, flags = _apply_rules(activities, people, decisions, config)
+    facts["last_activity"] = _last_activity(data[data["participant"].isin(people.index)])
+    facts["today"] = today
+    problems.append(_suspicious_dates(activities, config, today))
+    progress = progress_table(facts)
+    return Reconciliation(
+        participants=people,
+        activities=activities.reset_index(drop=True),
+        facts=facts,
+        progress=progress,
+        flags=flags.reset_index(drop=True),
+        unmatched=unmatched,
+        problems=pd.concat(problems, ignore_index=True),
+    )
+
+
+def _problems_for_invalid_email(data: pd.DataFrame) -> pd.DataFrame:
+    bad = data[~data["valid_email"]]
+    return pd.DataFrame(
+        {
+            "form": bad["form"],
+            "response_id": bad["response_id"],
+            "field": "email",
+            "problem": "no usable email address: listed as unmatched for staff",
+        }
+    )
+
+
+def _activity_table(logs: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per logged activity or form response, before counting rules."""
+    labels = {m.key: m.label for m in config.forms.values()}
+    is_log = logs["form"] == "reflection"
+    raw_label = logs["activity"].astype("object") if "activity" in logs else None
+    label = raw_label.where(is_log, logs["form"].map(labels))
+    label = label.map(lambda v: v.strip() if isinstance(v, str) else v)
+    kind = label.map(config.activity_kind_by_label).where(is_log, logs["form"])
+    date_answer = logs["date"] if "date" in logs else pd.Series(None, index=logs.index)
+    date_answer = date_answer.where(is_log)
+    dates, date_problem = parse_date_answers(date_answer, logs["day"])
+    table = pd.DataFrame(
+        {
+            "participant": logs["participant"],
+            "form": logs["form"],
+            "kind": kind,
+            "label": label.fillna("(no activity given)").astype(str),
+            "date": dates,
+            "response_id": logs["response_id"],
+            "submitted": logs["submitted"],
+            "counted": True,
+            "reason": "",
+            "tier": "",
+        }
+    )
+    for column in ("full_attendance", "answered_required", "files_attached", "mentee_name", "start_date"):
+        table[f"_{column}"] = logs[column] if column in logs else None
+    unknown = table["kind"].isna()
+    table.loc[unknown, "counted"] = False
+    table.loc[unknown, "reason"] = "activity not in the program's list"
+    table["kind"] = table["kind"].fillna("unknown")
+    problems = pd.DataFrame(
+        {
+            "form": table["form"],
+            "response_id": table["response_id"],
+            "field": config.forms["reflection"].fields["date"],
+            "problem": date_problem,
+        }
+    )
+    unknown_problems = pd.DataFrame(
+        {
+            "form": table.loc[unknown, "form"],
+            "response_id": table.loc[unknown, "response_id"],
+            "field": config.forms["reflection"].fields["activity"],
+            "problem": "answer "
+            + table.loc[unknown, "label"].map(repr)
+            + " is not one of the activities in config/forms.toml [activities]",
+        }
+    )
+    problems = pd.concat([problems[problems["problem"] != ""], unknown_problems])
+    return table, problems
+
+
+def _not_counted(table: pd.DataFrame, mask: pd.Series, reason: str) -> None:
+    """Mark rows not counted, keeping the first reason a row was given."""
+    mask = mask & table["counted"]
+    table.loc[mask, "counted"] = False
+    table.loc[mask, "reason"] = reason
+
+
+def _apply_rules(
+    act: pd.DataFrame,
+    people: pd.DataFrame,
+    decisions: StaffDecisions,
+    config: Config,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    act = act.sort_values(["participant", "date", "submitted"], kind="stable").copy()
+    kind = act["kind"]
+    facts = pd.DataFrame(index=people.index)
+    facts["registered_on"] = people["registered_on"]
+
+    # Double submissions: the same activity on the same date counts once.
+    is_log = act["form"] == "reflection"
+    repeat = is_log & (kind != "weekly_reflection") & act.duplicated(
+        ["participant", "kind", "date"], keep="first"
+    )
+    _not_counted(act, repeat, "already logged for this date")
+
+    partial = (kind == "fundamentals") & act["_full_attendance"].ne(config.full_attendance_yes)
+    _not_counted(act, partial, "not both days of the workshop")
+    facts["partial_fundamentals"] = (
+        act[partial].groupby("participant").size().reindex(facts.index).fillna(0) > 0
+    )
+    capstone = config.forms["t1_capstone"]
+    _not_counted(
+        act,
+        (kind == "t1_capstone")
+        & (act["_answered_required"].fillna(0) < len(capstone.required_answers)),
+        f"not all {len(capstone.required_answers)} answers given",
+    )
+    portfolio = config.forms["t2_portfolio"]
+    _not_counted(
+        act,
+        (kind == "t2_portfolio")
+        & (act["_files_attached"].fillna(0) < len(portfolio.required_files)),
+        f"needs a file for each of the {len(portfolio.required_files)} documents",
+    )
+
+    # Tier 1.
+    counted = act["counted"]
+    facts["pre"] = _first(act, counted & (kind == "t1_pre"))
+    substitution = pd.Series(
+        {s.email: pd.Timestamp(s.approved_on) for s in decisions.substitutions},
+        dtype="datetime64[ns]",
+    )
+    facts["fundamentals"] = pd.concat(
+        [_first(act, counted & (kind == "fundamentals")), substitution]
+    ).groupby(level=0).min()
+    mondays = act[counted & (kind == "monday")]
+    facts["mondays"] = _nth_date(mondays, config.mondays_required)
+    facts["post"] = _first(act, counted & (kind == "t1_post"))
+    facts["capstone"] = _first(act, counted & (kind == "t1_capstone"))
+    facts = facts.reindex(columns=[*facts.columns])
+    t1_parts = ["registered_on", "pre", "fundamentals", "mondays", "post", "capstone"]
+    facts["t1_complete"] = facts[t1_parts].max(axis=1).where(facts[t1_parts].notna().all(axis=1))
+    facts["post_unlocked"] = (
+        facts[["pre", "fundamentals", "mondays"]]
+        .max(axis=1)
+        .where(facts[["pre", "fundamentals", "mondays"]].notna().all(axis=1))
+    )
+
+    t1_done = act["participant"].map(facts["t1_complete"])
+    in_tier1 = t1_done.isna() | (act["date"] <= t1_done)
+    act.loc[kind.isin(["fundamentals", "t1_pre", "t1_post", "t1_capstone"]), "tier"] = "Tier 1"
+    act.loc[(kind == "monday") & in_tier1, "tier"] = "Tier 1"
+    act.loc[(kind == "monday") & ~in_tier1, "tier"] = "Tier 2"
+    facts["mondays_count"] = _count(act[act["counted"] & (kind == "monday") & in_tier1])
+
+    # Tier 2 evidence before Tier 1 was complete: shown, not counted, flagged.
+    t2_evidence = kind.isin([*T2_FORMS, *T2_LOGS])
+    act.loc[t2_evidence, "tier"] = "Tier 2"
+    early = t2_evidence & in_tier1 & act["counted"]
+    flags = pd.DataFrame(
+        {
+            "participant": act.loc[early, "participant"],
+            "flag": "t2_before_t1_complete:"
+            + act.loc[early, "form"].where(act.loc[early, "form"] != "reflection", act.loc[early, "label"]),
+            "response_id": act.loc[early, "response_id"],
+            "date": act.loc[early, "date"],
+        }
+    )
+    _not_counted(act, early, "before Tier 1 was complete")
+
+    electives = kind == "elective"
+    _not_counted(
+        act, electives & ~act["response_id"].isin(decisions.elective_approvals), "awaiting staff approval"
+    )
+    approved = act[electives & act["counted"]]
+    over_cap = approved.groupby("participant").cumcount() >= config.electives_max
+    _not_counted(act, act.index.isin(over_cap[over_cap].index), f"only {config.electives_max} electives count")
+
+    counted = act["counted"]
+    t2_pres = act[counted & (kind == "t2_pre")].copy()
+    start, start_problem = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
+    t2_pres["start"] = start.where(start_problem.eq("") | t2_pres["_start_date"].notna())
+    named = t2_pres["_mentee_name"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+    has_start = t2_pres["_start_date"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+    facts["t2_pre"] = t2_pres.groupby("participant")["date"].min()
+    facts["mentee"] = t2_pres[named & has_start].groupby("participant")["date"].min()
+    latest_pre = t2_pres[has_start].sort_values("submitted").groupby("participant")["start"].last()
+    facts["mentoring_start"] = latest_pre
+
+    reflections = kind == "weekly_reflection"
+    start_of = act["participant"].map(facts["mentoring_start"])
+    _not_counted(act, reflections & start_of.isna(), "no mentoring start date yet (Tier 2 pre-assessment)")
+    _not_counted(act, reflections & (act["date"] < start_of), "before the mentoring start date")
+    iso = act["date"].dt.isocalendar()
+    act["_week"] = iso["year"].astype(str) + "-" + iso["week"].astype(str).str.zfill(2)
+    same_week = reflections & act["counted"] & act[reflections & act["counted"]].duplicated(
+        ["participant", "_week"], keep="first"
+    ).reindex(act.index, fill_value=False)
+    _not_counted(act, same_week, "a reflection already counts for this week")
+
+    counted = act["counted"]
+    weekly = act[counted & reflections]
+    facts["reflections"] = _nth_date(weekly, config.reflections_required)
+    facts["reflection_weeks"] = _count(weekly)
+    days_in = (weekly["date"] - weekly["participant"].map(facts["mentoring_start"])).dt.days
+    facts["period"] = weekly[days_in >= config.mentoring_days_required].groupby("participant")["date"].min()
+    latest_reflection = weekly.groupby("participant")["date"].max()
+    facts["mentoring_days"] = (latest_reflection - facts["mentoring_start"]).dt.days
+
+    training = act[counted & (((kind == "monday") & ~in_tier1) | electives)].sort_values(
+        ["participant", "date", "submitted"], kind="stable"
+    )
+    total = training.groupby("participant").cumcount() + 1
+    monday_total = (training["kind"] == "monday").astype(int).groupby(training["participant"]).cumsum()
+    enough = (total >= config.training_sessions_required) & (
+        monday_total >= config.training_mondays_required
+    )
+    facts["training"] = training[enough].groupby("participant")["date"].min()
+    facts["training_count"] = _count(training)
+
+    for fact, form_kind in (
+        ("compact", "compact"),
+        ("outline", "outline"),
+        ("t2_post", "t2_post"),
+        ("coaching", "coaching"),
+        ("portfolio", "t2_portfolio"),
+        ("coaching_feedback", "coaching_feedback"),
+    ):
+        facts[fact] = _first(act, counted & (kind == form_kind))
+    ready_parts = ["coaching_feedback", "compact", "reflections"]
+    facts["coaching_ready"] = facts[ready_parts].max(axis=1).where(facts[ready_parts].notna().all(axis=1))
+    t2_parts = [
+        "mentee", "t2_pre", "compact", "outline", "reflections", "training",
+        "period", "t2_post", "coaching", "portfolio",
+    ]
+    facts["t2_complete"] = facts[t2_parts].max(axis=1).where(facts[t2_parts].notna().all(axis=1))
+    facts["t2_started"] = facts[t2_parts].notna().any(axis=1)
+
+    flags = pd.concat([flags, _order_flags(act, facts)], ignore_index=True)
+    flags = flags.sort_values(["participant", "date", "flag"], kind="stable")
+    flags = flags.drop_duplicates(["participant", "flag"], keep="first")
+    act = act.drop(columns=[c for c in act.columns if c.startswith("_")])
+    return facts, act[ACTIVITY_COLUMNS], flags
+
+
+def _count(rows: pd.DataFrame) -> pd.Series:
+    return rows.groupby("participant").size()
+
+
+def _order_flags(act: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Out-of-order steps: they still count; staff get to see them."""
+    kind = act["kind"]
+    training = act[kind.isin(["fundamentals", "monday"])].groupby("participant")["date"].min()
+    first_pre = act[act["counted"] & (kind == "t1_pre")].groupby("participant")["date"].min()
+    late_pre = first_pre[first_pre > training.reindex(first_pre.index)]
+    early_post = facts["post"].notna() & ~(facts["post"] >= facts["post_unlocked"])
+    early_coaching = facts["coaching"].notna() & ~(facts["coaching"] >= facts["coaching_ready"])
+    parts = [
+        pd.DataFrame({"participant": late_pre.index, "flag": "out_of_order:t1_pre", "date": late_pre.values}),
+        pd.DataFrame({"participant": facts.index[early_post], "flag": "out_of_order:t1_post", "date": facts.loc[early_post, "post"].values}),
+        pd.DataFrame({"participant": facts.index[early_coaching], "flag": "out_of_order:coaching", "date": facts.loc[early_coaching, "coaching"].values}),
+    ]
+    flags = pd.concat(parts, ignore_index=True)
+    flags["response_id"] = ""
+    return flags
+
+
+def _last_activity(rows: pd.DataFrame) -> pd.Series:
+    """The later of each participant's latest submission day and activity date."""
+    day = rows.groupby("participant")["day"].max()
+    if "date" in rows:
+        answered, _ = parse_date_answers(rows["date"], rows["day"])
+        day = pd.concat([day, answered.groupby(rows["participant"]).max()]).groupby(level=0).max()
+    return day
+
+
+def _suspicious_dates(act: pd.DataFrame, config: Config, today: pd.Timestamp) -> pd.DataFrame:
+    logged = act["form"] == "reflection"
+    future = logged & (act["date"] > today)
+    ancient = logged & (act["date"] < pd.Timestamp(config.started_on))
+    bad = act[future | ancient]
+    return pd.DataFrame(
+        {
+            "form": bad["form"],
+            "response_id": bad["response_id"],
+            "field": config.forms["reflection"].fields["date"],
+            "problem": np.where(
+                future[future | ancient], "date is in the future", "date is before the program started"
+            ),
+        }
+    )
+
+
+def progress_table(facts: pd.DataFrame) -> pd.DataFrame:
+    """Participant x requirement: done, completed on, count."""
+    frames = []
+    for requirement in REQUIREMENTS:
+        date = facts[REQUIREMENT_FACT[requirement]]
+        count_fact = _COUNT_FACT.get(requirement)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "participant": facts.index,
+                    "requirement": requirement,
+                    "done": date.notna().to_numpy(),
+                    "completed_on": date.to_numpy(),
+                    "count": (
+                        facts[count_fact].fillna(0).astype(int).to_numpy()
+                        if count_fact
+                        else 0
+                    ),
+                }
+            )
+        )
+    progress = pd.concat(frames, ignore_index=True)
+    progress["counted_requirement"] = progress["requirement"].isin(COUNTED_REQUIREMENTS)
+    return progress
+
+
+TIER_OF = {key: "Tier 1" for key in REQUIREMENTS_T1} | {
+    key: "Tier 2" for key in REQUIREMENTS_T2
+}

@@ -1,0 +1,190 @@
+"""Run state in SQLite: the ledger of emails, cursors, last progress, runs.
+
+The ledger is what makes every email go out at most once. A send is
+recorded as ``sending`` (committed) before the message is handed over and as
+``sent`` after; a run that finds a ``sending`` row asks the mail adapter
+whether that Message-ID was delivered before doing anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pmc_sync.due import LEDGER_COLUMNS
+from pmc_sync.errors import StateUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS emails (
+    participant TEXT NOT NULL,
+    event TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),
+    sent_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (participant, event, seq)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    form TEXT PRIMARY KEY,
+    last_submitted TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress (
+    participant TEXT NOT NULL,
+    requirement TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    completed_on TEXT,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (participant, requirement)
+);
+CREATE TABLE IF NOT EXISTS checklists (
+    participant TEXT PRIMARY KEY,
+    sheet_id TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    now TEXT NOT NULL,
+    job TEXT NOT NULL,
+    exit_code INTEGER,
+    summary TEXT
+);
+"""
+
+
+class SqliteState:
+    """The state of every run, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"{self.path}: cannot open the run state ({exc})") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _write(self, sql: str, params: tuple = ()) -> None:
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"{self.path}: cannot record ({exc})") from exc
+
+    # The email ledger.
+
+    def ledger(self) -> pd.DataFrame:
+        rows = self.db.execute(
+            "SELECT participant, event, seq, state, sent_on FROM emails"
+        ).fetchall()
+        return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+
+    def pending(self) -> list[tuple[str, str, int, str]]:
+        return self.db.execute(
+            "SELECT participant, event, seq, message_id FROM emails WHERE state = 'sending'"
+        ).fetchall()
+
+    def mark_sending(
+        self, participant: str, event: str, seq: int, message_id: str, sent_on: str, run_id: str
+    ) -> bool:
+        """Claim an email for sending; False when it is already in the ledger."""
+        try:
+            self._write(
+                "INSERT INTO emails VALUES (?, ?, ?, ?, 'sending', ?, ?, ?)",
+                (participant, event, seq, message_id, sent_on, _utcnow(), run_id),
+            )
+        except StateUnavailable as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, participant: str, event: str, seq: int) -> None:
+        self._write(
+            "UPDATE emails SET state = 'sent', recorded_at = ? "
+            "WHERE participant = ? AND event = ? AND seq = ?",
+            (_utcnow(), participant, event, seq),
+        )
+
+    def forget_unsent(self, participant: str, event: str, seq: int) -> None:
+        self._write(
+            "DELETE FROM emails WHERE participant = ? AND event = ? AND seq = ? "
+            "AND state = 'sending'",
+            (participant, event, seq),
+        )
+
+    # Cursors, progress, checklists, runs.
+
+    def cursors(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT form, last_submitted FROM cursors"))
+
+    def save_cursors(self, cursors: dict[str, str]) -> None:
+        for form, stamp in cursors.items():
+            self._write(
+                "INSERT INTO cursors VALUES (?, ?) ON CONFLICT(form) "
+                "DO UPDATE SET last_submitted = excluded.last_submitted",
+                (form, stamp),
+            )
+
+    def progress(self) -> pd.DataFrame:
+        rows = self.db.execute(
+            "SELECT participant, requirement, done, completed_on, count FROM progress"
+        ).fetchall()
+        return pd.DataFrame(
+            rows, columns=["participant", "requirement", "done", "completed_on", "count"]
+        )
+
+    def save_progress(self, progress: pd.DataFrame) -> None:
+        rows = [
+            (
+                r.participant,
+                r.requirement,
+                int(bool(r.done)),
+                None if pd.isna(r.completed_on) else r.completed_on.date().isoformat(),
+                int(r.count),
+            )
+            for r in progress.itertuples(index=False)
+        ]
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("DELETE FROM progress")
+                self.db.executemany("INSERT INTO progress VALUES (?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"{self.path}: cannot record progress ({exc})") from exc
+
+    def save_checklist(self, participant: str, sheet_id: str | None, outcome: str, reason: str) -> None:
+        self._write(
+            "INSERT INTO checklists VALUES (?, ?, ?, ?) ON CONFLICT(participant) DO UPDATE "
+            "SET sheet_id = excluded.sheet_id, outcome = excluded.outcome, reason = excluded.reason",
+            (participant, sheet_id, outcome, reason),
+        )
+
+    def start_run(self, run_id: str, now: dt.datetime, job: str) -> None:
+        self._write(
+            "INSERT INTO runs (run_id, started_at, now, job) VALUES (?, ?, ?, ?)",
+            (run_id, _utcnow(), now.isoformat(), job),
+        )
+
+    def finish_run(self, run_id: str, exit_code: int, summary: dict[str, Any]) -> None:
+        self._write(
+            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE run_id = ?",
+            (_utcnow(), exit_code, json.dumps(summary, default=str), run_id),
+        )
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,286 @@
+"""One sync run: pull -> reconcile -> write checklists -> send email -> report.
+
+The orchestrator is short on purpose; each step lives in its own module.
+Failures of one participant (a checklist that cannot be written, an email
+that cannot be delivered) are recorded as problems and the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pmc_sync import faults
+from pmc_sync.checklist import (
+    NOT_RECOGNISED,
+    UNREACHABLE,
+    WITHDRAWN,
+    WRITTEN,
+    ChecklistPlan,
+    activity_log_rows,
+    desired_values,
+    plan_checklist,
+)
+from pmc_sync.config import Config
+from pmc_sync.decisions import normalise_email
+from pmc_sync.due import emails_due
+from pmc_sync.errors import ChecklistUnreachable, StateUnavailable
+from pmc_sync.links import sheet_id_from_link, sheet_url
+from pmc_sync.mail import OutgoingEmail, Renderer
+from pmc_sync.pull import pull
+from pmc_sync.reconcile import Reconciliation, reconcile
+from pmc_sync.steps import StepLinks, next_requirement
+from pmc_sync.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run did, for the summary and for tests."""
+
+    run_id: str
+    now: dt.datetime
+    dry_run: bool
+    recon: Reconciliation
+    responses_read: int = 0
+    checklists: dict[str, ChecklistPlan] = field(default_factory=dict)
+    emails_due: pd.DataFrame | None = None
+    emails_sent: list[tuple[str, str, int]] = field(default_factory=list)
+    newly_met: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    failed_participants: set[str] = field(default_factory=set)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed_participants else 0
+
+
+def run_sync(
+    workspace: Workspace,
+    config: Config,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    participant: str | None = None,
+    job: str = "sync",
+) -> RunResult:
+    """Run one sync of the whole program (or of one participant's outputs)."""
+    run_id = uuid.uuid4().hex[:12]
+    only = normalise_email(participant) if participant else None
+    state = workspace.state()
+    try:
+        if not dry_run:
+            state.start_run(run_id, now, job)
+            _recover_pending_sends(state, workspace.outbox())
+        pulled = pull(workspace.forms(), config)
+        faults.checkpoint("after_pull")
+        decisions = workspace.decisions()
+        recon = reconcile(pulled.responses, decisions, config, now)
+        result = RunResult(run_id, now, dry_run, recon, responses_read=len(pulled.responses))
+        result.problems += [_problem(row) for row in recon.problems.to_dict("records")]
+        result.problems += [{"where": "staff decisions", "problem": p} for p in decisions.problems]
+        result.problems += [{"where": "forms", "problem": n} for n in pulled.notes]
+        links = StepLinks(config, pulled.question_maps)
+        targets = [p for p in recon.participants.index if only in (None, p)]
+        if only and only not in recon.participants.index:
+            result.problems.append({"where": only, "problem": "no registration for this address"})
+            result.failed_participants.add(only)
+        _plan_checklists(result, workspace, config, links, targets)
+        outcomes = pd.Series({p: plan.outcome for p, plan in result.checklists.items()})
+        due = emails_due(recon.facts, recon.participants, outcomes, state.ledger(), config)
+        result.emails_due = due[due["participant"].isin(targets)].reset_index(drop=True)
+        result.newly_met = _newly_met(state.progress(), recon.progress, targets)
+        if dry_run:
+            return result
+        _write_checklists(result, workspace, state)
+        _send_emails(result, workspace, state, config, links)
+        if only is None:
+            state.save_progress(recon.progress)
+        else:
+            previous = state.progress()
+            keep = previous[previous["participant"] != only]
+            mine = recon.progress[recon.progress["participant"] == only]
+            state.save_progress(pd.concat([_as_dates(keep), mine], ignore_index=True))
+        state.save_cursors(_cursors(pulled.responses))
+        state.finish_run(run_id, result.exit_code, summary_counts(result))
+        return result
+    finally:
+        state.close()
+
+
+def _problem(row: dict[str, Any]) -> dict[str, str]:
+    return {
+        "where": f"form {row['form']}, response {row['response_id']}, field {row['field']!r}",
+        "problem": row["problem"],
+    }
+
+
+def _recover_pending_sends(state, outbox) -> None:
+    """Settle emails a crashed run left between "sending" and "sent"."""
+    for participant, event, seq, message_id in state.pending():
+        if outbox.was_delivered(message_id):
+            log.warning(
+                "email %s/%s was delivered by a run that stopped before recording it; "
+                "recorded now, not sent again",
+                participant,
+                event,
+            )
+            state.mark_sent(participant, event, seq)
+        else:
+            log.warning("email %s/%s was never delivered; it is due again", participant, event)
+            state.forget_unsent(participant, event, seq)
+
+
+def _plan_checklists(result: RunResult, workspace: Workspace, config: Config, links, targets) -> None:
+    recon = result.recon
+    sheets = workspace.sheets()
+    synced = _last_synced_text(result.now, config)
+    progress = recon.progress.groupby("participant")
+    activities = recon.activities.groupby("participant")
+    empty_activities = recon.activities.iloc[0:0]
+    for person in targets:
+        info = recon.participants.loc[person]
+        sheet_id = sheet_id_from_link(info["checklist_link"])
+        if info["withdrawn"]:
+            result.checklists[person] = ChecklistPlan(outcome=WITHDRAWN)
+            continue
+        if sheet_id is None:
+            result.checklists[person] = ChecklistPlan(
+                outcome=UNREACHABLE, reason="the checklist link is missing or not a spreadsheet link"
+            )
+            continue
+        try:
+            snapshot = sheets.read(sheet_id)
+        except ChecklistUnreachable as exc:
+            result.checklists[person] = ChecklistPlan(outcome=UNREACHABLE, reason=str(exc))
+            continue
+        mine = activities.get_group(person) if person in activities.groups else empty_activities
+        desired = desired_values(
+            person, recon.facts.loc[person], progress.get_group(person), config, links, sheet_url(sheet_id)
+        )
+        plan = plan_checklist(
+            snapshot.checklist, snapshot.activity_log, desired, activity_log_rows(mine), synced, config
+        )
+        plan.sheet_id = sheet_id
+        result.checklists[person] = plan
+
+
+def _write_checklists(result: RunResult, workspace: Workspace, state) -> None:
+    sheets = workspace.sheets()
+    for person, plan in result.checklists.items():
+        sheet_id = plan.sheet_id
+        if plan.outcome == NOT_RECOGNISED:
+            log.warning("checklist of %s: layout not recognised (%s); nothing written", person, plan.reason)
+        elif plan.outcome == WRITTEN and plan.cells:
+            try:
+                sheets.write(sheet_id, plan.changes, plan.activity_log)
+            except (ChecklistUnreachable, OSError, faults.InjectedFault) as exc:
+                result.problems.append({"where": f"checklist of {person}", "problem": str(exc)})
+                result.failed_participants.add(person)
+                plan.outcome = f"write failed: {exc}"
+                continue
+            log.info("checklist of %s: %d cells written", person, plan.cells)
+            faults.checkpoint("after_checklist_write")
+        state.save_checklist(person, sheet_id, plan.outcome, plan.reason)
+
+
+def _send_emails(result: RunResult, workspace: Workspace, state, config: Config, links: StepLinks) -> None:
+    outbox = workspace.outbox()
+    renderer = Renderer(config)
+    today = result.now.astimezone(config.tz).date().isoformat()
+    for row in result.emails_due.itertuples(index=False):
+        if row.participant in result.failed_participants:
+            continue
+        email = _compose(result, renderer, config, links, row.participant, row.event, int(row.seq))
+        if not state.mark_sending(
+            row.participant, row.event, email.seq, email.message_id, today, result.run_id
+        ):
+            log.info("email %s to %s is already recorded by another run", row.event, row.participant)
+            continue
+        try:
+            outbox.deliver(email.message)
+        except (OSError, faults.InjectedFault) as exc:
+            state.forget_unsent(row.participant, row.event, email.seq)
+            result.problems.append({"where": f"email {row.event} to {row.participant}", "problem": str(exc)})
+            result.failed_participants.add(row.participant)
+            continue
+        faults.checkpoint("after_deliver")
+        state.mark_sent(row.participant, row.event, email.seq)
+        result.emails_sent.append((row.participant, row.event, email.seq))
+        log.info("email %s sent to %s", row.event, row.participant)
+
+
+def _compose(result, renderer, config, links, person, event, seq) -> OutgoingEmail:
+    recon = result.recon
+    info = recon.participants.loc[person]
+    plan = result.checklists.get(person)
+    sheet_id = plan.sheet_id if plan else None
+    checklist_url = sheet_url(sheet_id) if sheet_id else config.links["checklist_copy"]
+    step_key = config.emails[event].step
+    if step_key == "next":
+        step_key = next_requirement(recon.facts.loc[person]) or "mondays_after"
+    step = links.step(step_key, person, checklist_url)
+    context = {
+        "name": info["display_name"] or "there",
+        "program": config.program_name,
+        "step": {"text": step.text, "url": step.url},
+        "checklist_url": checklist_url,
+        "service_account": config.links["service_account"],
+        "links": {key: links.url(f"form:{key}", person, checklist_url) for key in config.forms if not config.forms[key].confidential},
+    }
+    return renderer.build(person, info["display_name"], event, seq, context, result.now)
+
+
+def _last_synced_text(now: dt.datetime, config: Config) -> str:
+    local = now.astimezone(config.tz)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _as_dates(progress: pd.DataFrame) -> pd.DataFrame:
+    progress = progress.copy()
+    progress["completed_on"] = pd.to_datetime(progress["completed_on"])
+    return progress
+
+
+def _newly_met(previous: pd.DataFrame, progress: pd.DataFrame, targets: list[str]) -> list[tuple[str, str]]:
+    before = set(
+        zip(previous.loc[previous["done"] == 1, "participant"], previous.loc[previous["done"] == 1, "requirement"])
+    )
+    now_done = progress[progress["done"] & progress["participant"].isin(targets)]
+    return [(p, r) for p, r in zip(now_done["participant"], now_done["requirement"]) if (p, r) not in before]
+
+
+def _cursors(responses: pd.DataFrame) -> dict[str, str]:
+    if responses.empty:
+        return {}
+    return responses.groupby("form")["last_submitted"].max().to_dict()
+
+
+def summary_counts(result: RunResult) -> dict[str, Any]:
+    """The numbers of a run, as the summary shows them."""
+    recon = result.recon
+    plans = result.checklists.values()
+    return {
+        "run_id": result.run_id,
+        "now": result.now.isoformat(),
+        "dry_run": result.dry_run,
+        "participants": int(len(recon.participants)),
+        "responses_read": result.responses_read,
+        "requirements_newly_met": len(result.newly_met),
+        "checklist_cells_written": 0 if result.dry_run else sum(p.cells for p in plans if p.outcome == WRITTEN),
+        "checklist_cells_to_write": sum(p.cells for p in plans if p.outcome == WRITTEN),
+        "checklists": {o: sum(p.outcome == o for p in plans) for o in sorted({p.outcome for p in plans})},
+        "emails_sent": len(result.emails_sent),
+        "emails_due": 0 if result.emails_due is None else len(result.emails_due),
+        "unmatched": int(len(recon.unmatched)),
+        "flags": int(len(recon.flags)),
+        "problems": len(result.problems),
+        "failed_participants": sorted(result.failed_participants),
+        "exit_code": result.exit_code,
+    }
