@@ -64,9 +64,18 @@ CREATE TABLE IF NOT EXISTS runs (
 class SqliteState:
     """The state of every run, in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """Open (or create) the state; ``read_only`` never touches the file."""
         self.path = Path(path)
         try:
+            if read_only:
+                self.db = sqlite3.connect(":memory:", isolation_level=None)
+                self.db.executescript(_SCHEMA)
+                if self.path.is_file():
+                    source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                    source.backup(self.db)
+                    source.close()
+                return
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)

@@ -73,7 +73,7 @@ def run_sync(
     """Run one sync of the whole program (or of one participant's outputs)."""
     run_id = uuid.uuid4().hex[:12]
     only = normalise_email(participant) if participant else None
-    state = workspace.state()
+    state = workspace.state(read_only=dry_run)
     try:
         if not dry_run:
             state.start_run(run_id, now, job)

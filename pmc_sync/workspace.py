@@ -56,8 +56,8 @@ class Workspace:
     def decisions(self) -> StaffDecisions:
         return read_decisions(self.root / STAFF_FILE)
 
-    def state(self) -> SqliteState:
-        return SqliteState(self.root / "state.sqlite")
+    def state(self, read_only: bool = False) -> SqliteState:
+        return SqliteState(self.root / "state.sqlite", read_only=read_only)
 
 
 def init_workspace(root: Path, forms_dir: Path, cohort_dir: Path, config: Config) -> Workspace:
