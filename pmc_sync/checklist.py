@@ -10,8 +10,9 @@ nothing written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -69,7 +70,10 @@ def _find(grid: Grid, label: str) -> tuple[int, int] | None:
     wanted = label.strip().rstrip(":").casefold()
     for r, row in enumerate(grid):
         for c, value in enumerate(row):
-            if isinstance(value, str) and value.strip().rstrip(":").casefold() == wanted:
+            if (
+                isinstance(value, str)
+                and value.strip().rstrip(":").casefold() == wanted
+            ):
                 return r, c
     return None
 
@@ -87,7 +91,12 @@ def recognise(grid: Grid, config: Config) -> tuple[dict[str, int], dict[str, int
     header_row, key_col = key_at
     header = [cell_text(v).strip() for v in grid[header_row]]
     columns = {}
-    for setting in ("status_header", "completed_header", "progress_header", "next_step_header"):
+    for setting in (
+        "status_header",
+        "completed_header",
+        "progress_header",
+        "next_step_header",
+    ):
         title = names[setting]
         found = [c for c, text in enumerate(header) if text == title]
         if len(found) != 1:

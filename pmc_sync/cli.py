@@ -1,9 +1,9 @@
 """The ``pmc-sync`` command line.
 
-    pmc-sync demo                     build the sample workspace and sync it
-    pmc-sync init DIR --forms F --cohort C
-    pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
-    pmc-sync status EMAIL
+pmc-sync demo                     build the sample workspace and sync it
+pmc-sync init DIR --forms F --cohort C
+pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
+pmc-sync status EMAIL
 """
 
 from __future__ import annotations
@@ -33,14 +33,16 @@ EXIT_CONFIG = 2
 
 def _parse_now(value: str | None) -> dt.datetime:
     if not value:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a time like 2026-11-30T18:00:00Z") from exc
+        raise click.BadParameter(
+            f"{value!r} is not a time like 2026-11-30T18:00:00Z"
+        ) from exc
     if parsed.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no time zone; add Z for UTC")
-    return parsed.astimezone(dt.timezone.utc)
+    return parsed.astimezone(dt.UTC)
 
 
 def _load(config_dir: str | None):
@@ -60,12 +62,20 @@ workspace_option = click.option(
     help="The local workspace folder.",
 )
 config_option = click.option(
-    "--config", "config_dir", type=click.Path(file_okay=False), help="The config/ folder to use."
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False),
+    help="The config/ folder to use.",
 )
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log each decision (by participant and event).")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log each decision (by participant and event).",
+)
 def cli(verbose: bool) -> None:
     """Sync the Postdoc Mentoring Certificate: forms in, checklists and emails out."""
     logging.basicConfig(
@@ -76,10 +86,24 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--forms", "forms_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of <form key>.json (forms.get).")
-@click.option("--cohort", "cohort_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder with responses/, checklists/ and staff-decisions.json.")
+@click.option(
+    "--forms",
+    "forms_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of <form key>.json (forms.get).",
+)
+@click.option(
+    "--cohort",
+    "cohort_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with responses/, checklists/ and staff-decisions.json.",
+)
 @config_option
-def init(directory: Path, forms_dir: Path, cohort_dir: Path, config_dir: str | None) -> None:
+def init(
+    directory: Path, forms_dir: Path, cohort_dir: Path, config_dir: str | None
+) -> None:
     """Build a local workspace from folders laid out like the program kit.
 
     Example: pmc-sync init ws --forms kit/forms --cohort kit/sample
@@ -93,7 +117,11 @@ def init(directory: Path, forms_dir: Path, cohort_dir: Path, config_dir: str | N
 
 
 @cli.command()
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Where to build the demo workspace (default: a new temporary folder).")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to build the demo workspace (default: a new temporary folder).",
+)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
@@ -120,11 +148,26 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
 @cli.command()
 @workspace_option
 @config_option
-@click.option("--now", "now_text", help="The run's time, e.g. 2026-11-30T18:00:00Z (default: the clock).")
-@click.option("--dry-run", is_flag=True, help="Pull and reconcile; print what would be written and sent.")
+@click.option(
+    "--now",
+    "now_text",
+    help="The run's time, e.g. 2026-11-30T18:00:00Z (default: the clock).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Pull and reconcile; print what would be written and sent.",
+)
 @click.option("--participant", help="Write and send only for this participant's email.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def sync(workspace: Path, config_dir: str | None, now_text: str | None, dry_run: bool, participant: str | None, as_json: bool) -> None:
+def sync(
+    workspace: Path,
+    config_dir: str | None,
+    now_text: str | None,
+    dry_run: bool,
+    participant: str | None,
+    as_json: bool,
+) -> None:
     """Pull every form, reconcile, update checklists and send due emails.
 
     Exit status: 0 all done, 1 some participants failed (the rest were
@@ -151,14 +194,29 @@ def sync(workspace: Path, config_dir: str | None, now_text: str | None, dry_run:
 @click.argument("email")
 @workspace_option
 @config_option
-@click.option("--now", "now_text", help="Compute progress as of this time (default: the clock).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON, in the shape of the kit's expected.json.")
-def status(email: str, workspace: Path, config_dir: str | None, now_text: str | None, as_json: bool) -> None:
+@click.option(
+    "--now", "now_text", help="Compute progress as of this time (default: the clock)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print as JSON, in the shape of the kit's expected.json.",
+)
+def status(
+    email: str,
+    workspace: Path,
+    config_dir: str | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
     """Print one participant's progress table (reads only; writes nothing)."""
     config = _load(config_dir)
     try:
         ws = Workspace.open(workspace, config)
-        result = run_sync(ws, config, _parse_now(now_text), dry_run=True, participant=email)
+        result = run_sync(
+            ws, config, _parse_now(now_text), dry_run=True, participant=email
+        )
     except PmcSyncError as exc:
         raise click.ClickException(str(exc)) from exc
     key = normalise_email(email)

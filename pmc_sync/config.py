@@ -352,9 +352,7 @@ def load_config(
         started_on=started_on,
         mondays_required=program.get("tier1.mondays_required", int),
         reflections_required=program.get("tier2.reflections_required", int),
-        training_sessions_required=program.get(
-            "tier2.training_sessions_required", int
-        ),
+        training_sessions_required=program.get("tier2.training_sessions_required", int),
         training_mondays_required=program.get("tier2.training_mondays_required", int),
         electives_max=program.get("tier2.electives_max", int),
         mentoring_days_required=program.get("tier2.mentoring_days_required", int),

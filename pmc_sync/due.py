@@ -52,11 +52,17 @@ def emails_due(
     due = due.merge(already, how="left", indicator=True)
     due = due[due["_merge"] == "left_only"].drop(columns="_merge")
     due["seq"] = 1
-    reminders = _reminders_due(facts, participants, ledger, set(due["participant"]), config)
+    reminders = _reminders_due(
+        facts, participants, ledger, set(due["participant"]), config
+    )
     due = pd.concat([due, reminders], ignore_index=True)
     order = {event: i for i, event in enumerate(EVENTS)}
     due["_order"] = due["event"].map(order)
-    return due.sort_values(["participant", "_order"]).drop(columns="_order").reset_index(drop=True)
+    return (
+        due.sort_values(["participant", "_order"])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _reminders_due(
@@ -67,7 +73,9 @@ def _reminders_due(
     config: Config,
 ) -> pd.DataFrame:
     t1_open = facts["registered_on"].notna() & facts["t1_complete"].isna()
-    t2_open = facts["t1_complete"].notna() & facts["t2_started"] & facts["t2_complete"].isna()
+    t2_open = (
+        facts["t1_complete"].notna() & facts["t2_started"] & facts["t2_complete"].isna()
+    )
     sent = ledger[ledger["state"] == "sent"]
     last_email = pd.to_datetime(sent.groupby("participant")["sent_on"].max())
     reminders_sent = ledger[ledger["event"] == "reminder"].groupby("participant").size()

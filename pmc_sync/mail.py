@@ -85,7 +85,9 @@ class Renderer:
         subject, text, html = self.render(event, context)
         mid = message_id(participant, event, seq, mail["message_id_domain"])
         message = EmailMessage()
-        message["From"] = formataddr((header_safe(mail["from_name"]), mail["from_address"]))
+        message["From"] = formataddr(
+            (header_safe(mail["from_name"]), mail["from_address"])
+        )
         message["To"] = formataddr((header_safe(display_name), participant))
         message["Reply-To"] = mail["reply_to"]
         message["Subject"] = subject

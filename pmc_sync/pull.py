@@ -8,21 +8,17 @@ the Google Forms API both provide one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any
 
 import pandas as pd
 
 from pmc_sync.config import Config
 from pmc_sync.forms import QuestionMap, build_question_map, responses_frame
+from pmc_sync.ports import FormSource
 
 log = logging.getLogger(__name__)
-
-
-class FormSource(Protocol):
-    def get_form(self, form_key: str) -> dict[str, Any]: ...
-
-    def list_responses(self, form_key: str) -> Iterable[dict[str, Any]]: ...
 
 
 @dataclass
@@ -64,6 +60,10 @@ def pull(source: FormSource, config: Config) -> Pulled:
         counter = _CountingPages(source.list_responses(key))
         frames.append(responses_frame(qmap, counter))
         pages += counter.count
-        log.info("form %s: %d responses on %d pages", key, len(frames[-1]), counter.count)
+        log.info(
+            "form %s: %d responses on %d pages", key, len(frames[-1]), counter.count
+        )
     responses = pd.concat(frames, ignore_index=True)
-    return Pulled(question_maps=qmaps, responses=responses, pages_read=pages, notes=notes)
+    return Pulled(
+        question_maps=qmaps, responses=responses, pages_read=pages, notes=notes
+    )

@@ -118,8 +118,12 @@ def parse_date_answers(
     parsed = parsed.fillna(guess)
     blank = text.eq("")
     problem = pd.Series("", index=answers.index, dtype="object")
-    problem[~blank & parsed.isna()] = "not a date (expected YYYY-MM-DD); used the day it was submitted"
-    problem[yearless[0].notna() & guess.notna()] = "date without a year; took the year it was submitted"
+    problem[~blank & parsed.isna()] = (
+        "not a date (expected YYYY-MM-DD); used the day it was submitted"
+    )
+    problem[yearless[0].notna() & guess.notna()] = (
+        "date without a year; took the year it was submitted"
+    )
     dates = parsed.fillna(submitted_day)
     return dates, problem
 
@@ -182,7 +186,9 @@ def reconcile(
     data = data.drop_duplicates(["form", "response_id"], keep="last")
     data["participant"], data["valid_email"] = _identity(data, decisions)
     data["day"] = local_dates(data["last_submitted"], tz)
-    data["submitted"] = pd.to_datetime(data["last_submitted"], utc=True, format="ISO8601")
+    data["submitted"] = pd.to_datetime(
+        data["last_submitted"], utc=True, format="ISO8601"
+    )
     problems = [_problems_for_invalid_email(data)]
 
     regs = data[(data["form"] == "registration") & data["valid_email"]]
@@ -190,7 +196,9 @@ def reconcile(
 
     logs = data[data["form"] != "registration"].copy()
     matched = logs["participant"].isin(people.index) & logs["valid_email"]
-    unmatched = logs[~matched & ~logs["response_id"].isin(decisions.dismissed_unmatched)]
+    unmatched = logs[
+        ~matched & ~logs["response_id"].isin(decisions.dismissed_unmatched)
+    ]
     unmatched = pd.DataFrame(
         {
             "email": unmatched["participant"],
@@ -205,7 +213,9 @@ def reconcile(
     problems.append(date_problems)
     today = pd.Timestamp(now.astimezone(config.tz).date())
     facts, activities, flags = _apply_rules(activities, people, decisions, config)
-    facts["last_activity"] = _last_activity(data[data["participant"].isin(people.index)])
+    facts["last_activity"] = _last_activity(
+        data[data["participant"].isin(people.index)]
+    )
     facts["today"] = today
     problems.append(_suspicious_dates(activities, config, today))
     progress = progress_table(facts)
@@ -232,7 +242,9 @@ def _problems_for_invalid_email(data: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _activity_table(logs: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _activity_table(
+    logs: pd.DataFrame, config: Config
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per logged activity or form response, before counting rules."""
     labels = {m.key: m.label for m in config.forms.values()}
     is_log = logs["form"] == "reflection"
@@ -257,7 +269,13 @@ def _activity_table(logs: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
             "tier": "",
         }
     )
-    for column in ("full_attendance", "answered_required", "files_attached", "mentee_name", "start_date"):
+    for column in (
+        "full_attendance",
+        "answered_required",
+        "files_attached",
+        "mentee_name",
+        "start_date",
+    ):
         table[f"_{column}"] = logs[column] if column in logs else None
     unknown = table["kind"].isna()
     table.loc[unknown, "counted"] = False
@@ -305,12 +323,16 @@ def _apply_rules(
 
     # Double submissions: the same activity on the same date counts once.
     is_log = act["form"] == "reflection"
-    repeat = is_log & (kind != "weekly_reflection") & act.duplicated(
-        ["participant", "kind", "date"], keep="first"
+    repeat = (
+        is_log
+        & (kind != "weekly_reflection")
+        & act.duplicated(["participant", "kind", "date"], keep="first")
     )
     _not_counted(act, repeat, "already logged for this date")
 
-    partial = (kind == "fundamentals") & act["_full_attendance"].ne(config.full_attendance_yes)
+    partial = (kind == "fundamentals") & act["_full_attendance"].ne(
+        config.full_attendance_yes
+    )
     _not_counted(act, partial, "not both days of the workshop")
     facts["partial_fundamentals"] = (
         act[partial].groupby("participant").size().reindex(facts.index).fillna(0) > 0
@@ -337,16 +359,20 @@ def _apply_rules(
         {s.email: pd.Timestamp(s.approved_on) for s in decisions.substitutions},
         dtype="datetime64[ns]",
     )
-    facts["fundamentals"] = pd.concat(
-        [_first(act, counted & (kind == "fundamentals")), substitution]
-    ).groupby(level=0).min()
+    facts["fundamentals"] = (
+        pd.concat([_first(act, counted & (kind == "fundamentals")), substitution])
+        .groupby(level=0)
+        .min()
+    )
     mondays = act[counted & (kind == "monday")]
     facts["mondays"] = _nth_date(mondays, config.mondays_required)
     facts["post"] = _first(act, counted & (kind == "t1_post"))
     facts["capstone"] = _first(act, counted & (kind == "t1_capstone"))
     facts = facts.reindex(columns=[*facts.columns])
     t1_parts = ["registered_on", "pre", "fundamentals", "mondays", "post", "capstone"]
-    facts["t1_complete"] = facts[t1_parts].max(axis=1).where(facts[t1_parts].notna().all(axis=1))
+    facts["t1_complete"] = (
+        facts[t1_parts].max(axis=1).where(facts[t1_parts].notna().all(axis=1))
+    )
     facts["post_unlocked"] = (
         facts[["pre", "fundamentals", "mondays"]]
         .max(axis=1)
@@ -355,7 +381,9 @@ def _apply_rules(
 
     t1_done = act["participant"].map(facts["t1_complete"])
     in_tier1 = t1_done.isna() | (act["date"] <= t1_done)
-    act.loc[kind.isin(["fundamentals", "t1_pre", "t1_post", "t1_capstone"]), "tier"] = "Tier 1"
+    act.loc[kind.isin(["fundamentals", "t1_pre", "t1_post", "t1_capstone"]), "tier"] = (
+        "Tier 1"
+    )
     act.loc[(kind == "monday") & in_tier1, "tier"] = "Tier 1"
     act.loc[(kind == "monday") & ~in_tier1, "tier"] = "Tier 2"
     facts["mondays_count"] = _count(act[act["counted"] & (kind == "monday") & in_tier1])
@@ -368,7 +396,9 @@ def _apply_rules(
         {
             "participant": act.loc[early, "participant"],
             "flag": "t2_before_t1_complete:"
-            + act.loc[early, "form"].where(act.loc[early, "form"] != "reflection", act.loc[early, "label"]),
+            + act.loc[early, "form"].where(
+                act.loc[early, "form"] != "reflection", act.loc[early, "label"]
+            ),
             "response_id": act.loc[early, "response_id"],
             "date": act.loc[early, "date"],
         }
@@ -377,48 +407,86 @@ def _apply_rules(
 
     electives = kind == "elective"
     _not_counted(
-        act, electives & ~act["response_id"].isin(decisions.elective_approvals), "awaiting staff approval"
+        act,
+        electives & ~act["response_id"].isin(decisions.elective_approvals),
+        "awaiting staff approval",
     )
     approved = act[electives & act["counted"]]
     over_cap = approved.groupby("participant").cumcount() >= config.electives_max
-    _not_counted(act, act.index.isin(over_cap[over_cap].index), f"only {config.electives_max} electives count")
+    _not_counted(
+        act,
+        act.index.isin(over_cap[over_cap].index),
+        f"only {config.electives_max} electives count",
+    )
 
     counted = act["counted"]
     t2_pres = act[counted & (kind == "t2_pre")].copy()
     start, start_problem = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
-    t2_pres["start"] = start.where(start_problem.eq("") | t2_pres["_start_date"].notna())
-    named = t2_pres["_mentee_name"].map(lambda v: isinstance(v, str) and bool(v.strip()))
-    has_start = t2_pres["_start_date"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+    t2_pres["start"] = start.where(
+        start_problem.eq("") | t2_pres["_start_date"].notna()
+    )
+    named = t2_pres["_mentee_name"].map(
+        lambda v: isinstance(v, str) and bool(v.strip())
+    )
+    has_start = t2_pres["_start_date"].map(
+        lambda v: isinstance(v, str) and bool(v.strip())
+    )
     facts["t2_pre"] = t2_pres.groupby("participant")["date"].min()
     facts["mentee"] = t2_pres[named & has_start].groupby("participant")["date"].min()
-    latest_pre = t2_pres[has_start].sort_values("submitted").groupby("participant")["start"].last()
+    latest_pre = (
+        t2_pres[has_start]
+        .sort_values("submitted")
+        .groupby("participant")["start"]
+        .last()
+    )
     facts["mentoring_start"] = latest_pre
 
     reflections = kind == "weekly_reflection"
     start_of = act["participant"].map(facts["mentoring_start"])
-    _not_counted(act, reflections & start_of.isna(), "no mentoring start date yet (Tier 2 pre-assessment)")
-    _not_counted(act, reflections & (act["date"] < start_of), "before the mentoring start date")
+    _not_counted(
+        act,
+        reflections & start_of.isna(),
+        "no mentoring start date yet (Tier 2 pre-assessment)",
+    )
+    _not_counted(
+        act, reflections & (act["date"] < start_of), "before the mentoring start date"
+    )
     iso = act["date"].dt.isocalendar()
     act["_week"] = iso["year"].astype(str) + "-" + iso["week"].astype(str).str.zfill(2)
-    same_week = reflections & act["counted"] & act[reflections & act["counted"]].duplicated(
-        ["participant", "_week"], keep="first"
-    ).reindex(act.index, fill_value=False)
+    same_week = (
+        reflections
+        & act["counted"]
+        & act[reflections & act["counted"]]
+        .duplicated(["participant", "_week"], keep="first")
+        .reindex(act.index, fill_value=False)
+    )
     _not_counted(act, same_week, "a reflection already counts for this week")
 
     counted = act["counted"]
     weekly = act[counted & reflections]
     facts["reflections"] = _nth_date(weekly, config.reflections_required)
     facts["reflection_weeks"] = _count(weekly)
-    days_in = (weekly["date"] - weekly["participant"].map(facts["mentoring_start"])).dt.days
-    facts["period"] = weekly[days_in >= config.mentoring_days_required].groupby("participant")["date"].min()
+    days_in = (
+        weekly["date"] - weekly["participant"].map(facts["mentoring_start"])
+    ).dt.days
+    facts["period"] = (
+        weekly[days_in >= config.mentoring_days_required]
+        .groupby("participant")["date"]
+        .min()
+    )
     latest_reflection = weekly.groupby("participant")["date"].max()
     facts["mentoring_days"] = (latest_reflection - facts["mentoring_start"]).dt.days
 
-    training = act[counted & (((kind == "monday") & ~in_tier1) | electives)].sort_values(
-        ["participant", "date", "submitted"], kind="stable"
-    )
+    training = act[
+        counted & (((kind == "monday") & ~in_tier1) | electives)
+    ].sort_values(["participant", "date", "submitted"], kind="stable")
     total = training.groupby("participant").cumcount() + 1
-    monday_total = (training["kind"] == "monday").astype(int).groupby(training["participant"]).cumsum()
+    monday_total = (
+        (training["kind"] == "monday")
+        .astype(int)
+        .groupby(training["participant"])
+        .cumsum()
+    )
     enough = (total >= config.training_sessions_required) & (
         monday_total >= config.training_mondays_required
     )
@@ -435,12 +503,24 @@ def _apply_rules(
     ):
         facts[fact] = _first(act, counted & (kind == form_kind))
     ready_parts = ["coaching_feedback", "compact", "reflections"]
-    facts["coaching_ready"] = facts[ready_parts].max(axis=1).where(facts[ready_parts].notna().all(axis=1))
+    facts["coaching_ready"] = (
+        facts[ready_parts].max(axis=1).where(facts[ready_parts].notna().all(axis=1))
+    )
     t2_parts = [
-        "mentee", "t2_pre", "compact", "outline", "reflections", "training",
-        "period", "t2_post", "coaching", "portfolio",
+        "mentee",
+        "t2_pre",
+        "compact",
+        "outline",
+        "reflections",
+        "training",
+        "period",
+        "t2_post",
+        "coaching",
+        "portfolio",
     ]
-    facts["t2_complete"] = facts[t2_parts].max(axis=1).where(facts[t2_parts].notna().all(axis=1))
+    facts["t2_complete"] = (
+        facts[t2_parts].max(axis=1).where(facts[t2_parts].notna().all(axis=1))
+    )
     facts["t2_started"] = facts[t2_parts].notna().any(axis=1)
 
     flags = pd.concat([flags, _order_flags(act, facts)], ignore_index=True)
@@ -457,15 +537,39 @@ def _count(rows: pd.DataFrame) -> pd.Series:
 def _order_flags(act: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     """Out-of-order steps: they still count; staff get to see them."""
     kind = act["kind"]
-    training = act[kind.isin(["fundamentals", "monday"])].groupby("participant")["date"].min()
-    first_pre = act[act["counted"] & (kind == "t1_pre")].groupby("participant")["date"].min()
+    training = (
+        act[kind.isin(["fundamentals", "monday"])].groupby("participant")["date"].min()
+    )
+    first_pre = (
+        act[act["counted"] & (kind == "t1_pre")].groupby("participant")["date"].min()
+    )
     late_pre = first_pre[first_pre > training.reindex(first_pre.index)]
     early_post = facts["post"].notna() & ~(facts["post"] >= facts["post_unlocked"])
-    early_coaching = facts["coaching"].notna() & ~(facts["coaching"] >= facts["coaching_ready"])
+    early_coaching = facts["coaching"].notna() & ~(
+        facts["coaching"] >= facts["coaching_ready"]
+    )
     parts = [
-        pd.DataFrame({"participant": late_pre.index, "flag": "out_of_order:t1_pre", "date": late_pre.values}),
-        pd.DataFrame({"participant": facts.index[early_post], "flag": "out_of_order:t1_post", "date": facts.loc[early_post, "post"].values}),
-        pd.DataFrame({"participant": facts.index[early_coaching], "flag": "out_of_order:coaching", "date": facts.loc[early_coaching, "coaching"].values}),
+        pd.DataFrame(
+            {
+                "participant": late_pre.index,
+                "flag": "out_of_order:t1_pre",
+                "date": late_pre.values,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "participant": facts.index[early_post],
+                "flag": "out_of_order:t1_post",
+                "date": facts.loc[early_post, "post"].values,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "participant": facts.index[early_coaching],
+                "flag": "out_of_order:coaching",
+                "date": facts.loc[early_coaching, "coaching"].values,
+            }
+        ),
     ]
     flags = pd.concat(parts, ignore_index=True)
     flags["response_id"] = ""
@@ -477,11 +581,17 @@ def _last_activity(rows: pd.DataFrame) -> pd.Series:
     day = rows.groupby("participant")["day"].max()
     if "date" in rows:
         answered, _ = parse_date_answers(rows["date"], rows["day"])
-        day = pd.concat([day, answered.groupby(rows["participant"]).max()]).groupby(level=0).max()
+        day = (
+            pd.concat([day, answered.groupby(rows["participant"]).max()])
+            .groupby(level=0)
+            .max()
+        )
     return day
 
 
-def _suspicious_dates(act: pd.DataFrame, config: Config, today: pd.Timestamp) -> pd.DataFrame:
+def _suspicious_dates(
+    act: pd.DataFrame, config: Config, today: pd.Timestamp
+) -> pd.DataFrame:
     logged = act["form"] == "reflection"
     future = logged & (act["date"] > today)
     ancient = logged & (act["date"] < pd.Timestamp(config.started_on))
@@ -492,7 +602,9 @@ def _suspicious_dates(act: pd.DataFrame, config: Config, today: pd.Timestamp) ->
             "response_id": bad["response_id"],
             "field": config.forms["reflection"].fields["date"],
             "problem": np.where(
-                future[future | ancient], "date is in the future", "date is before the program started"
+                future[future | ancient],
+                "date is in the future",
+                "date is before the program started",
             ),
         }
     )

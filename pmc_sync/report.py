@@ -32,12 +32,17 @@ def print_summary(result: RunResult) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"  {name:<{width}}  {value}")
-    click.echo("  checklists: " + ", ".join(f"{n} {o}" for o, n in counts["checklists"].items()))
+    click.echo(
+        "  checklists: "
+        + ", ".join(f"{n} {o}" for o, n in counts["checklists"].items())
+    )
     recon = result.recon
     for row in recon.flags.itertuples(index=False):
         click.echo(f"  flag: {row.participant}: {row.flag}")
     for row in recon.unmatched.itertuples(index=False):
-        click.echo(f"  unmatched: {row.email} on form {row.form} (response {row.response_id})")
+        click.echo(
+            f"  unmatched: {row.email} on form {row.form} (response {row.response_id})"
+        )
     for person, plan in sorted(result.checklists.items()):
         if plan.outcome != WRITTEN:
             reason = f" ({plan.reason})" if plan.reason else ""
@@ -52,7 +57,10 @@ def print_dry_run(result: RunResult) -> None:
     click.echo("Would write:")
     for person, plan in sorted(result.checklists.items()):
         if plan.outcome == WRITTEN:
-            click.echo(f"  {person}: {len(plan.changes)} checklist cells, {plan.activity_cells} activity-log cells")
+            click.echo(
+                f"  {person}: {len(plan.changes)} checklist cells, "
+                f"{plan.activity_cells} activity-log cells"
+            )
     click.echo("Would send:")
     for row in result.emails_due.itertuples(index=False):
         click.echo(f"  {row.participant}: {row.event}")
@@ -62,36 +70,49 @@ def print_dry_run(result: RunResult) -> None:
 def _requirement_view(row: Any) -> dict[str, Any]:
     view: dict[str, Any] = {
         "done": bool(row.done),
-        "completed_on": None if pd.isna(row.completed_on) else row.completed_on.date().isoformat(),
+        "completed_on": (
+            None if pd.isna(row.completed_on) else row.completed_on.date().isoformat()
+        ),
     }
     if row.requirement in COUNTED_REQUIREMENTS and row.count > 0:
         view["count"] = int(row.count)
     return view
 
 
-def expected_view(result: RunResult, emails: list[tuple[str, str, int]] | None = None) -> dict[str, Any]:
+def expected_view(
+    result: RunResult, emails: list[tuple[str, str, int]] | None = None
+) -> dict[str, Any]:
     """The run's conclusions in the shape of the kit's ``expected.json``.
 
     ``emails`` defaults to the emails due in this run.
     """
     recon = result.recon
     if emails is None:
-        emails = [(r.participant, r.event, r.seq) for r in result.emails_due.itertuples(index=False)]
+        emails = [
+            (r.participant, r.event, r.seq)
+            for r in result.emails_due.itertuples(index=False)
+        ]
     people: dict[str, Any] = {}
     for person in recon.participants.index:
         mine = recon.progress[recon.progress["participant"] == person]
         plan = result.checklists.get(person)
         people[person] = {
-            "requirements": {r.requirement: _requirement_view(r) for r in mine.itertuples(index=False)},
+            "requirements": {
+                r.requirement: _requirement_view(r)
+                for r in mine.itertuples(index=False)
+            },
             "emails": [event for p, event, _ in emails if p == person],
-            "flags": recon.flags.loc[recon.flags["participant"] == person, "flag"].tolist(),
+            "flags": recon.flags.loc[
+                recon.flags["participant"] == person, "flag"
+            ].tolist(),
             "checklist": plan.outcome if plan else None,
         }
     return {
         "now": result.now.isoformat().replace("+00:00", "Z"),
         "participants": people,
         "unmatched": [
-            {"email": r.email, "form": r.form} for r in result.recon.unmatched.itertuples(index=False)
+            {"email": r.email, "form": r.form}
+            for r in result.recon.unmatched.itertuples(index=False)
         ],
     }
 
@@ -99,7 +120,9 @@ def expected_view(result: RunResult, emails: list[tuple[str, str, int]] | None =
 def progress_lines(result: RunResult, person: str) -> list[str]:
     recon = result.recon
     info = recon.participants.loc[person]
-    lines = [f"{info['full_name']} <{person}>  registered {info['registered_on'].date()}"]
+    lines = [
+        f"{info['full_name']} <{person}>  registered {info['registered_on'].date()}"
+    ]
     if info["withdrawn"]:
         lines.append("WITHDRAWN")
     lines.append(f"{'requirement':<16} {'done':<5} {'completed on':<12} count")

@@ -80,7 +80,9 @@ class SqliteState:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StateUnavailable(f"{self.path}: cannot open the run state ({exc})") from exc
+            raise StateUnavailable(
+                f"{self.path}: cannot open the run state ({exc})"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -103,11 +105,18 @@ class SqliteState:
 
     def pending(self) -> list[tuple[str, str, int, str]]:
         return self.db.execute(
-            "SELECT participant, event, seq, message_id FROM emails WHERE state = 'sending'"
+            "SELECT participant, event, seq, message_id FROM emails "
+            "WHERE state = 'sending'"
         ).fetchall()
 
     def mark_sending(
-        self, participant: str, event: str, seq: int, message_id: str, sent_on: str, run_id: str
+        self,
+        participant: str,
+        event: str,
+        seq: int,
+        message_id: str,
+        sent_on: str,
+        run_id: str,
     ) -> bool:
         """Claim an email for sending; False when it is already in the ledger."""
         try:
@@ -153,7 +162,8 @@ class SqliteState:
             "SELECT participant, requirement, done, completed_on, count FROM progress"
         ).fetchall()
         return pd.DataFrame(
-            rows, columns=["participant", "requirement", "done", "completed_on", "count"]
+            rows,
+            columns=["participant", "requirement", "done", "completed_on", "count"],
         )
 
     def save_progress(self, progress: pd.DataFrame) -> None:
@@ -173,12 +183,17 @@ class SqliteState:
                 self.db.execute("DELETE FROM progress")
                 self.db.executemany("INSERT INTO progress VALUES (?, ?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
-            raise StateUnavailable(f"{self.path}: cannot record progress ({exc})") from exc
+            raise StateUnavailable(
+                f"{self.path}: cannot record progress ({exc})"
+            ) from exc
 
-    def save_checklist(self, participant: str, sheet_id: str | None, outcome: str, reason: str) -> None:
+    def save_checklist(
+        self, participant: str, sheet_id: str | None, outcome: str, reason: str
+    ) -> None:
         self._write(
-            "INSERT INTO checklists VALUES (?, ?, ?, ?) ON CONFLICT(participant) DO UPDATE "
-            "SET sheet_id = excluded.sheet_id, outcome = excluded.outcome, reason = excluded.reason",
+            "INSERT INTO checklists VALUES (?, ?, ?, ?) ON CONFLICT(participant) "
+            "DO UPDATE SET sheet_id = excluded.sheet_id, "
+            "outcome = excluded.outcome, reason = excluded.reason",
             (participant, sheet_id, outcome, reason),
         )
 
@@ -190,10 +205,11 @@ class SqliteState:
 
     def finish_run(self, run_id: str, exit_code: int, summary: dict[str, Any]) -> None:
         self._write(
-            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE run_id = ?",
+            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? "
+            "WHERE run_id = ?",
             (_utcnow(), exit_code, json.dumps(summary, default=str), run_id),
         )
 
 
 def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

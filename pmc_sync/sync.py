@@ -29,13 +29,13 @@ from pmc_sync.checklist import (
 from pmc_sync.config import Config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.due import emails_due
-from pmc_sync.errors import ChecklistUnreachable, StateUnavailable
+from pmc_sync.errors import ChecklistUnreachable
 from pmc_sync.links import sheet_id_from_link, sheet_url
 from pmc_sync.mail import OutgoingEmail, Renderer
+from pmc_sync.ports import Ports
 from pmc_sync.pull import pull
 from pmc_sync.reconcile import Reconciliation, reconcile
 from pmc_sync.steps import StepLinks, next_requirement
-from pmc_sync.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class RunResult:
 
 
 def run_sync(
-    workspace: Workspace,
+    target: Ports | Any,
     config: Config,
     now: dt.datetime,
     *,
@@ -73,33 +73,42 @@ def run_sync(
     """Run one sync of the whole program (or of one participant's outputs)."""
     run_id = uuid.uuid4().hex[:12]
     only = normalise_email(participant) if participant else None
-    state = workspace.state(read_only=dry_run)
+    ports: Ports = target.ports() if hasattr(target, "ports") else target
+    state = ports.open_state(dry_run)
     try:
         if not dry_run:
             state.start_run(run_id, now, job)
-            _recover_pending_sends(state, workspace.outbox())
-        pulled = pull(workspace.forms(), config)
+            _recover_pending_sends(state, ports.mail)
+        pulled = pull(ports.forms, config)
         faults.checkpoint("after_pull")
-        decisions = workspace.decisions()
+        decisions = ports.decisions()
         recon = reconcile(pulled.responses, decisions, config, now)
-        result = RunResult(run_id, now, dry_run, recon, responses_read=len(pulled.responses))
+        result = RunResult(
+            run_id, now, dry_run, recon, responses_read=len(pulled.responses)
+        )
         result.problems += [_problem(row) for row in recon.problems.to_dict("records")]
-        result.problems += [{"where": "staff decisions", "problem": p} for p in decisions.problems]
+        result.problems += [
+            {"where": "staff decisions", "problem": p} for p in decisions.problems
+        ]
         result.problems += [{"where": "forms", "problem": n} for n in pulled.notes]
         links = StepLinks(config, pulled.question_maps)
         targets = [p for p in recon.participants.index if only in (None, p)]
         if only and only not in recon.participants.index:
-            result.problems.append({"where": only, "problem": "no registration for this address"})
+            result.problems.append(
+                {"where": only, "problem": "no registration for this address"}
+            )
             result.failed_participants.add(only)
-        _plan_checklists(result, workspace, config, links, targets)
+        _plan_checklists(result, ports, config, links, targets)
         outcomes = pd.Series({p: plan.outcome for p, plan in result.checklists.items()})
-        due = emails_due(recon.facts, recon.participants, outcomes, state.ledger(), config)
+        due = emails_due(
+            recon.facts, recon.participants, outcomes, state.ledger(), config
+        )
         result.emails_due = due[due["participant"].isin(targets)].reset_index(drop=True)
         result.newly_met = _newly_met(state.progress(), recon.progress, targets)
         if dry_run:
             return result
-        _write_checklists(result, workspace, state)
-        _send_emails(result, workspace, state, config, links)
+        _write_checklists(result, ports, state)
+        _send_emails(result, ports, state, config, links)
         if only is None:
             state.save_progress(recon.progress)
         else:
@@ -116,7 +125,8 @@ def run_sync(
 
 def _problem(row: dict[str, Any]) -> dict[str, str]:
     return {
-        "where": f"form {row['form']}, response {row['response_id']}, field {row['field']!r}",
+        "where": f"form {row['form']}, response {row['response_id']}, "
+        f"field {row['field']!r}",
         "problem": row["problem"],
     }
 
@@ -133,13 +143,17 @@ def _recover_pending_sends(state, outbox) -> None:
             )
             state.mark_sent(participant, event, seq)
         else:
-            log.warning("email %s/%s was never delivered; it is due again", participant, event)
+            log.warning(
+                "email %s/%s was never delivered; it is due again", participant, event
+            )
             state.forget_unsent(participant, event, seq)
 
 
-def _plan_checklists(result: RunResult, workspace: Workspace, config: Config, links, targets) -> None:
+def _plan_checklists(
+    result: RunResult, ports: Ports, config: Config, links, targets
+) -> None:
     recon = result.recon
-    sheets = workspace.sheets()
+    sheets = ports.sheets
     synced = _last_synced_text(result.now, config)
     progress = recon.progress.groupby("participant")
     activities = recon.activities.groupby("participant")
@@ -152,36 +166,59 @@ def _plan_checklists(result: RunResult, workspace: Workspace, config: Config, li
             continue
         if sheet_id is None:
             result.checklists[person] = ChecklistPlan(
-                outcome=UNREACHABLE, reason="the checklist link is missing or not a spreadsheet link"
+                outcome=UNREACHABLE,
+                reason="the checklist link is missing or not a spreadsheet link",
             )
             continue
         try:
             snapshot = sheets.read(sheet_id)
         except ChecklistUnreachable as exc:
-            result.checklists[person] = ChecklistPlan(outcome=UNREACHABLE, reason=str(exc))
+            result.checklists[person] = ChecklistPlan(
+                outcome=UNREACHABLE, reason=str(exc)
+            )
             continue
-        mine = activities.get_group(person) if person in activities.groups else empty_activities
+        mine = (
+            activities.get_group(person)
+            if person in activities.groups
+            else empty_activities
+        )
         desired = desired_values(
-            person, recon.facts.loc[person], progress.get_group(person), config, links, sheet_url(sheet_id)
+            person,
+            recon.facts.loc[person],
+            progress.get_group(person),
+            config,
+            links,
+            sheet_url(sheet_id),
         )
         plan = plan_checklist(
-            snapshot.checklist, snapshot.activity_log, desired, activity_log_rows(mine), synced, config
+            snapshot.checklist,
+            snapshot.activity_log,
+            desired,
+            activity_log_rows(mine),
+            synced,
+            config,
         )
         plan.sheet_id = sheet_id
         result.checklists[person] = plan
 
 
-def _write_checklists(result: RunResult, workspace: Workspace, state) -> None:
-    sheets = workspace.sheets()
+def _write_checklists(result: RunResult, ports: Ports, state) -> None:
+    sheets = ports.sheets
     for person, plan in result.checklists.items():
         sheet_id = plan.sheet_id
         if plan.outcome == NOT_RECOGNISED:
-            log.warning("checklist of %s: layout not recognised (%s); nothing written", person, plan.reason)
+            log.warning(
+                "checklist of %s: layout not recognised (%s); nothing written",
+                person,
+                plan.reason,
+            )
         elif plan.outcome == WRITTEN and plan.cells:
             try:
                 sheets.write(sheet_id, plan.changes, plan.activity_log)
             except (ChecklistUnreachable, OSError, faults.InjectedFault) as exc:
-                result.problems.append({"where": f"checklist of {person}", "problem": str(exc)})
+                result.problems.append(
+                    {"where": f"checklist of {person}", "problem": str(exc)}
+                )
                 result.failed_participants.add(person)
                 plan.outcome = f"write failed: {exc}"
                 continue
@@ -190,24 +227,42 @@ def _write_checklists(result: RunResult, workspace: Workspace, state) -> None:
         state.save_checklist(person, sheet_id, plan.outcome, plan.reason)
 
 
-def _send_emails(result: RunResult, workspace: Workspace, state, config: Config, links: StepLinks) -> None:
-    outbox = workspace.outbox()
+def _send_emails(
+    result: RunResult, ports: Ports, state, config: Config, links: StepLinks
+) -> None:
+    outbox = ports.mail
     renderer = Renderer(config)
     today = result.now.astimezone(config.tz).date().isoformat()
     for row in result.emails_due.itertuples(index=False):
         if row.participant in result.failed_participants:
             continue
-        email = _compose(result, renderer, config, links, row.participant, row.event, int(row.seq))
+        email = _compose(
+            result, renderer, config, links, row.participant, row.event, int(row.seq)
+        )
         if not state.mark_sending(
-            row.participant, row.event, email.seq, email.message_id, today, result.run_id
+            row.participant,
+            row.event,
+            email.seq,
+            email.message_id,
+            today,
+            result.run_id,
         ):
-            log.info("email %s to %s is already recorded by another run", row.event, row.participant)
+            log.info(
+                "email %s to %s is already recorded by another run",
+                row.event,
+                row.participant,
+            )
             continue
         try:
             outbox.deliver(email.message)
         except (OSError, faults.InjectedFault) as exc:
             state.forget_unsent(row.participant, row.event, email.seq)
-            result.problems.append({"where": f"email {row.event} to {row.participant}", "problem": str(exc)})
+            result.problems.append(
+                {
+                    "where": f"email {row.event} to {row.participant}",
+                    "problem": str(exc),
+                }
+            )
             result.failed_participants.add(row.participant)
             continue
         faults.checkpoint("after_deliver")
@@ -232,7 +287,11 @@ def _compose(result, renderer, config, links, person, event, seq) -> OutgoingEma
         "step": {"text": step.text, "url": step.url},
         "checklist_url": checklist_url,
         "service_account": config.links["service_account"],
-        "links": {key: links.url(f"form:{key}", person, checklist_url) for key in config.forms if not config.forms[key].confidential},
+        "links": {
+            key: links.url(f"form:{key}", person, checklist_url)
+            for key in config.forms
+            if not config.forms[key].confidential
+        },
     }
     return renderer.build(person, info["display_name"], event, seq, context, result.now)
 
@@ -248,12 +307,21 @@ def _as_dates(progress: pd.DataFrame) -> pd.DataFrame:
     return progress
 
 
-def _newly_met(previous: pd.DataFrame, progress: pd.DataFrame, targets: list[str]) -> list[tuple[str, str]]:
+def _newly_met(
+    previous: pd.DataFrame, progress: pd.DataFrame, targets: list[str]
+) -> list[tuple[str, str]]:
     before = set(
-        zip(previous.loc[previous["done"] == 1, "participant"], previous.loc[previous["done"] == 1, "requirement"])
+        zip(
+            previous.loc[previous["done"] == 1, "participant"],
+            previous.loc[previous["done"] == 1, "requirement"],
+        )
     )
     now_done = progress[progress["done"] & progress["participant"].isin(targets)]
-    return [(p, r) for p, r in zip(now_done["participant"], now_done["requirement"]) if (p, r) not in before]
+    return [
+        (p, r)
+        for p, r in zip(now_done["participant"], now_done["requirement"])
+        if (p, r) not in before
+    ]
 
 
 def _cursors(responses: pd.DataFrame) -> dict[str, str]:
@@ -273,9 +341,14 @@ def summary_counts(result: RunResult) -> dict[str, Any]:
         "participants": int(len(recon.participants)),
         "responses_read": result.responses_read,
         "requirements_newly_met": len(result.newly_met),
-        "checklist_cells_written": 0 if result.dry_run else sum(p.cells for p in plans if p.outcome == WRITTEN),
+        "checklist_cells_written": (
+            0 if result.dry_run else sum(p.cells for p in plans if p.outcome == WRITTEN)
+        ),
         "checklist_cells_to_write": sum(p.cells for p in plans if p.outcome == WRITTEN),
-        "checklists": {o: sum(p.outcome == o for p in plans) for o in sorted({p.outcome for p in plans})},
+        "checklists": {
+            o: sum(p.outcome == o for p in plans)
+            for o in sorted({p.outcome for p in plans})
+        },
         "emails_sent": len(result.emails_sent),
         "emails_due": 0 if result.emails_due is None else len(result.emails_due),
         "unmatched": int(len(recon.unmatched)),

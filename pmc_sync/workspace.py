@@ -1,11 +1,11 @@
 """The local workspace: a folder that stands in for the Google side.
 
-    forms/<form key>.json                 forms.get, as the API returns it
-    responses/<form key>/page-NNN.json    forms.responses.list pages
-    checklists/<spreadsheet id>.xlsx      each participant's checklist copy
-    staff-decisions.xlsx                  what staff decided
-    outbox/*.eml                          mail that was sent
-    state.sqlite                          sent emails, cursors, runs
+forms/<form key>.json                 forms.get, as the API returns it
+responses/<form key>/page-NNN.json    forms.responses.list pages
+checklists/<spreadsheet id>.xlsx      each participant's checklist copy
+staff-decisions.xlsx                  what staff decided
+outbox/*.eml                          mail that was sent
+state.sqlite                          sent emails, cursors, runs
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pmc_sync.adapters.local_staff import read_decisions, write_decisions
 from pmc_sync.config import Config
 from pmc_sync.decisions import StaffDecisions, decisions_from_json
 from pmc_sync.errors import WorkspaceError
+from pmc_sync.ports import Ports
 from pmc_sync.state import SqliteState
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo"
@@ -35,7 +36,7 @@ class Workspace:
     config: Config
 
     @classmethod
-    def open(cls, root: Path, config: Config) -> "Workspace":
+    def open(cls, root: Path, config: Config) -> Workspace:
         root = Path(root)
         if not (root / MARKER).is_file():
             raise WorkspaceError(
@@ -48,7 +49,9 @@ class Workspace:
         return LocalForms(self.root)
 
     def sheets(self) -> LocalSheets:
-        return LocalSheets(self.root / "checklists", self.config.checklist["activity_log_tab"])
+        return LocalSheets(
+            self.root / "checklists", self.config.checklist["activity_log_tab"]
+        )
 
     def outbox(self) -> LocalOutbox:
         return LocalOutbox(self.root / "outbox")
@@ -59,8 +62,19 @@ class Workspace:
     def state(self, read_only: bool = False) -> SqliteState:
         return SqliteState(self.root / "state.sqlite", read_only=read_only)
 
+    def ports(self) -> Ports:
+        return Ports(
+            forms=self.forms(),
+            sheets=self.sheets(),
+            mail=self.outbox(),
+            decisions=self.decisions,
+            open_state=lambda read_only: self.state(read_only=read_only),
+        )
 
-def init_workspace(root: Path, forms_dir: Path, cohort_dir: Path, config: Config) -> Workspace:
+
+def init_workspace(
+    root: Path, forms_dir: Path, cohort_dir: Path, config: Config
+) -> Workspace:
     """Build a workspace from folders laid out like the program kit.
 
     ``forms_dir`` holds ``<form key>.json``; ``cohort_dir`` holds
@@ -72,7 +86,9 @@ def init_workspace(root: Path, forms_dir: Path, cohort_dir: Path, config: Config
         raise WorkspaceError(f"{root}: exists and is not empty; pick a new folder")
     missing = [key for key in config.forms if not (forms_dir / f"{key}.json").is_file()]
     if missing:
-        raise WorkspaceError(f"{forms_dir}: no {missing[0]}.json (every configured form is needed)")
+        raise WorkspaceError(
+            f"{forms_dir}: no {missing[0]}.json (every configured form is needed)"
+        )
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(forms_dir, root / "forms", dirs_exist_ok=True)
     responses = cohort_dir / "responses"

@@ -14,7 +14,17 @@ NOW = EXPECTED["now"]
 
 def _init(tmp_path):
     ws = tmp_path / "ws"
-    result = CliRunner().invoke(cli, ["init", str(ws), "--forms", str(KIT / "forms"), "--cohort", str(KIT / "sample")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "init",
+            str(ws),
+            "--forms",
+            str(KIT / "forms"),
+            "--cohort",
+            str(KIT / "sample"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return ws
 
@@ -46,19 +56,34 @@ def test_one_participant_only(tmp_path):
     ws = _init(tmp_path)
 
     result = CliRunner().invoke(
-        cli, ["sync", "-w", str(ws), "--now", NOW, "--participant", " Hana.Sato@example.edu ", "--json"]
+        cli,
+        [
+            "sync",
+            "-w",
+            str(ws),
+            "--now",
+            NOW,
+            "--participant",
+            " Hana.Sato@example.edu ",
+            "--json",
+        ],
     )
 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["emails_sent"] == 2
-    assert [p.name.split("--")[0] for p in (ws / "outbox").glob("*.eml")] == ["hana.sato@example.edu"] * 2
+    assert [p.name.split("--")[0] for p in (ws / "outbox").glob("*.eml")] == [
+        "hana.sato@example.edu"
+    ] * 2
 
 
 def test_unknown_participant_is_a_failure(tmp_path):
     ws = _init(tmp_path)
 
-    result = CliRunner().invoke(cli, ["sync", "-w", str(ws), "--now", NOW, "--participant", "nobody@example.edu"])
+    result = CliRunner().invoke(
+        cli,
+        ["sync", "-w", str(ws), "--now", NOW, "--participant", "nobody@example.edu"],
+    )
 
     assert result.exit_code == 1
     assert "nobody@example.edu: no registration for this address" in result.output
@@ -67,11 +92,15 @@ def test_unknown_participant_is_a_failure(tmp_path):
 def test_status_prints_one_progress_table(tmp_path):
     ws = _init(tmp_path)
 
-    result = CliRunner().invoke(cli, ["status", "farah.haddad@example.edu", "-w", str(ws), "--now", NOW])
+    result = CliRunner().invoke(
+        cli, ["status", "farah.haddad@example.edu", "-w", str(ws), "--now", NOW]
+    )
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Farah Haddad <farah.haddad@example.edu>  registered 2026-10-20")
+    assert lines[0].startswith(
+        "Farah Haddad <farah.haddad@example.edu>  registered 2026-10-20"
+    )
     assert any(line.split() == ["T1.mondays", "no", "3"] for line in lines)
     assert any(line.split() == ["T1.pre", "yes", "2026-10-21"] for line in lines)
 
@@ -79,7 +108,10 @@ def test_status_prints_one_progress_table(tmp_path):
 def test_status_json_matches_expected(tmp_path):
     ws = _init(tmp_path)
 
-    result = CliRunner().invoke(cli, ["status", "dmitri.volkov@example.edu", "-w", str(ws), "--now", NOW, "--json"])
+    result = CliRunner().invoke(
+        cli,
+        ["status", "dmitri.volkov@example.edu", "-w", str(ws), "--now", NOW, "--json"],
+    )
 
     got = json.loads(result.output)
     want = EXPECTED["participants"]["dmitri.volkov@example.edu"]

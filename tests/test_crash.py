@@ -19,7 +19,16 @@ ALL_EMAILS = sum(len(p["emails"]) for p in EXPECTED["participants"].values())
 def _sync(workspace, faults=""):
     env = {**os.environ, "PMC_SYNC_FAULTS": faults}
     return subprocess.run(
-        [sys.executable, "-m", "pmc_sync", "sync", "-w", str(workspace.root), "--now", NOW],
+        [
+            sys.executable,
+            "-m",
+            "pmc_sync",
+            "sync",
+            "-w",
+            str(workspace.root),
+            "--now",
+            NOW,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -34,7 +43,9 @@ def _deliveries(workspace):
 
 def _ledger(workspace):
     with sqlite3.connect(workspace.root / "state.sqlite") as db:
-        return db.execute("SELECT state, count(*) FROM emails GROUP BY state").fetchall()
+        return db.execute(
+            "SELECT state, count(*) FROM emails GROUP BY state"
+        ).fetchall()
 
 
 @pytest.mark.parametrize("nth", [1, 4, ALL_EMAILS])

@@ -52,7 +52,11 @@ def test_a_duplicated_title_is_ambiguous(config):
 def test_a_new_question_is_reported_not_fatal(config):
     form = _form("registration")
     form["items"].append(
-        {"itemId": "x1", "title": "Pronouns", "questionItem": {"question": {"questionId": "0abc", "textQuestion": {}}}}
+        {
+            "itemId": "x1",
+            "title": "Pronouns",
+            "questionItem": {"question": {"questionId": "0abc", "textQuestion": {}}},
+        }
     )
 
     qmap = build_question_map(config.forms["registration"], form)
@@ -90,7 +94,9 @@ def test_every_page_is_read_in_token_order(config):
 def test_a_token_pointing_past_the_last_page_is_an_error(tmp_path):
     folder = tmp_path / "responses" / "reflection"
     folder.mkdir(parents=True)
-    (folder / "page-001.json").write_text(json.dumps({"responses": [], "nextPageToken": "t"}))
+    (folder / "page-001.json").write_text(
+        json.dumps({"responses": [], "nextPageToken": "t"})
+    )
 
     with pytest.raises(WorkspaceError, match="past the last page"):
         list(LocalForms(tmp_path).list_responses("reflection"))
@@ -122,7 +128,9 @@ def test_multi_valued_answers_stay_whole(config):
                 "answers": {
                     "a0a10945": {
                         "questionId": "a0a10945",
-                        "textAnswers": {"answers": [{"value": "Lunch, with notes"}, {"value": "B"}]},
+                        "textAnswers": {
+                            "answers": [{"value": "Lunch, with notes"}, {"value": "B"}]
+                        },
                     }
                 },
             }

@@ -11,17 +11,23 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from pmc_sync.config import EVENTS
 from pmc_sync.mail import Renderer, header_safe, message_id
 
-NOW = dt.datetime(2026, 11, 30, 18, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 30, 18, tzinfo=dt.UTC)
 
 
 def _context(name="Ana"):
     return {
         "name": name,
         "program": "Postdoc Mentoring Certificate",
-        "step": {"text": "Do the next thing", "url": "https://example.edu/next?a=1&b=2"},
+        "step": {
+            "text": "Do the next thing",
+            "url": "https://example.edu/next?a=1&b=2",
+        },
         "checklist_url": "https://docs.google.com/spreadsheets/d/x/edit",
         "service_account": "svc@example.iam.gserviceaccount.com",
-        "links": {"reflection": "https://example.edu/log", "t2_portfolio": "https://example.edu/p"},
+        "links": {
+            "reflection": "https://example.edu/log",
+            "t2_portfolio": "https://example.edu/p",
+        },
     }
 
 
@@ -54,7 +60,9 @@ def test_a_missing_variable_fails_instead_of_rendering_blank(config):
 
 
 def test_templates_cannot_reach_python_objects(config, tmp_path):
-    (tmp_path / "welcome.txt").write_text("{{ name.__class__.__mro__[1].__subclasses__() }}")
+    (tmp_path / "welcome.txt").write_text(
+        "{{ name.__class__.__mro__[1].__subclasses__() }}"
+    )
     (tmp_path / "welcome.html").write_text("x")
     from dataclasses import replace
 
@@ -67,7 +75,9 @@ def test_templates_cannot_reach_python_objects(config, tmp_path):
 def test_a_line_break_in_a_name_cannot_add_a_header(config):
     evil = "Ana\r\nBcc: victim@example.org\r\nSubject: hi"
 
-    built = Renderer(config).build("ana@example.edu", evil, "welcome", 1, _context(evil), NOW)
+    built = Renderer(config).build(
+        "ana@example.edu", evil, "welcome", 1, _context(evil), NOW
+    )
 
     raw = built.message.as_bytes(policy=policy.SMTP)
     parsed = message_from_bytes(raw, policy=policy.default)
@@ -77,7 +87,9 @@ def test_a_line_break_in_a_name_cannot_add_a_header(config):
 
 
 def test_non_ascii_names_are_encoded_and_read_back(config):
-    built = Renderer(config).build("e@example.edu", "Esperanza Díaz", "welcome", 1, _context(), NOW)
+    built = Renderer(config).build(
+        "e@example.edu", "Esperanza Díaz", "welcome", 1, _context(), NOW
+    )
 
     raw = built.message.as_bytes(policy=policy.SMTP)
     assert b"D\xc3\xadaz" not in raw.split(b"\r\n\r\n")[0]  # headers are 7-bit

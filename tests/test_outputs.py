@@ -8,7 +8,7 @@ from email import policy
 import pytest
 from openpyxl import load_workbook
 
-from conftest import KIT, SAMPLE_NOW
+from conftest import SAMPLE_NOW
 from pmc_sync.sync import run_sync
 
 FARAH = "1-lYRKct6wRqQ3gQhPm1HYIlbR05Exrt1Hbd4iKvpbPH"
@@ -38,8 +38,15 @@ def test_farahs_extra_column_and_note_survive(synced):
 
     header = _row(rows, "Key")
     assert header == [
-        "Key", "Tier", "Step", "Status", "Completed on", "Progress", "Next step",
-        "Mentor", "My notes",
+        "Key",
+        "Tier",
+        "Step",
+        "Status",
+        "Completed on",
+        "Progress",
+        "Next step",
+        "Mentor",
+        "My notes",
     ]
     fundamentals = _row(rows, "T1.fundamentals")
     assert fundamentals[header.index("My notes")] == "Ask about the Dec session"
@@ -88,7 +95,10 @@ def test_last_synced_cell_and_activity_log_are_written(synced):
     assert log[0] == ["Date", "Activity", "Counts for", "Counted", "Why not"]
     mondays = [r for r in log if r[1] == "Mentoring Monday"]
     assert [r[0] for r in mondays] == [
-        "2026-10-26", "2026-11-09", "2026-11-09", "2026-11-23",
+        "2026-10-26",
+        "2026-11-09",
+        "2026-11-09",
+        "2026-11-23",
     ]
     assert [r[3] for r in mondays] == ["Yes", "Yes", "No", "Yes"]
     assert mondays[2][4] == "already logged for this date"
@@ -104,7 +114,9 @@ def _everything_a_participant_sees(workspace):
     for path in sorted((workspace.root / "outbox").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         texts += [f"{k}: {v}" for k, v in message.items()]
-        texts += [part.get_content() for part in message.walk() if not part.is_multipart()]
+        texts += [
+            part.get_content() for part in message.walk() if not part.is_multipart()
+        ]
     return "\n".join(texts)
 
 

@@ -23,7 +23,11 @@ def _without_notes(expected: dict) -> dict:
         email: {k: v for k, v in person.items() if k != "notes"}
         for email, person in expected["participants"].items()
     }
-    return {"now": expected["now"], "participants": people, "unmatched": expected["unmatched"]}
+    return {
+        "now": expected["now"],
+        "participants": people,
+        "unmatched": expected["unmatched"],
+    }
 
 
 def test_first_run_reaches_expected_json(sample_workspace, config):

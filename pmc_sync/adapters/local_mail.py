@@ -37,7 +37,7 @@ class LocalOutbox:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(message.as_bytes(policy=policy.SMTP))
         os.replace(tmp, path)
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with (self.folder / DELIVERY_LOG).open("a", encoding="utf-8") as log:
             log.write(f"{stamp}\t{message['Message-ID']}\t{path.name}\n")
 

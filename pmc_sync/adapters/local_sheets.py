@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import TYPE_STRING
@@ -52,7 +53,9 @@ class LocalSheets:
         try:
             return load_workbook(path)
         except Exception as exc:  # a corrupt file is an unreachable sheet
-            raise ChecklistUnreachable(f"checklist {sheet_id}: cannot open ({exc})") from exc
+            raise ChecklistUnreachable(
+                f"checklist {sheet_id}: cannot open ({exc})"
+            ) from exc
 
     def _main_sheet(self, book):
         for sheet in book.worksheets:
@@ -65,7 +68,9 @@ class LocalSheets:
         main = [list(row) for row in self._main_sheet(book).iter_rows(values_only=True)]
         log = None
         if self.activity_log_tab in book.sheetnames:
-            log = [list(r) for r in book[self.activity_log_tab].iter_rows(values_only=True)]
+            log = [
+                list(r) for r in book[self.activity_log_tab].iter_rows(values_only=True)
+            ]
         return SheetSnapshot(main, log)
 
     def write(

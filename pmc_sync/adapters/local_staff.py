@@ -47,9 +47,12 @@ def write_decisions(path: Path, decisions: StaffDecisions) -> None:
     for row in ABOUT:
         about.append(row)
     rows = {
-        "Elective approvals": [[r, "", ""] for r in sorted(decisions.elective_approvals)],
+        "Elective approvals": [
+            [r, "", ""] for r in sorted(decisions.elective_approvals)
+        ],
         "Fundamentals substitutions": [
-            [s.email, s.approved_on.isoformat(), s.note] for s in decisions.substitutions
+            [s.email, s.approved_on.isoformat(), s.note]
+            for s in decisions.substitutions
         ],
         "Aliases": [[k, v] for k, v in sorted(decisions.aliases.items())],
         "Withdrawn": [[e, ""] for e in sorted(decisions.withdrawn)],
@@ -69,11 +72,15 @@ def read_decisions(path: Path) -> StaffDecisions:
     """Read the staff file; unreadable rows land in ``problems``."""
     name = Path(path).name
     if not Path(path).is_file():
-        return StaffDecisions(problems=(f"{name}: not found; no staff decisions applied",))
+        return StaffDecisions(
+            problems=(f"{name}: not found; no staff decisions applied",)
+        )
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # any unreadable file: report, apply none
-        return StaffDecisions(problems=(f"{name}: cannot be read ({exc}); no staff decisions applied",))
+        return StaffDecisions(
+            problems=(f"{name}: cannot be read ({exc}); no staff decisions applied",)
+        )
     problems: list[str] = []
 
     def rows(title: str) -> list[tuple[int, list[str]]]:
@@ -81,7 +88,9 @@ def read_decisions(path: Path) -> StaffDecisions:
             problems.append(f"{name}: tab {title!r} is missing")
             return []
         out = []
-        for number, row in enumerate(book[title].iter_rows(min_row=2, values_only=True), start=2):
+        for number, row in enumerate(
+            book[title].iter_rows(min_row=2, values_only=True), start=2
+        ):
             values = [_text(v) for v in row]
             if any(values):
                 out.append((number, values + [""] * 3))
@@ -97,20 +106,30 @@ def read_decisions(path: Path) -> StaffDecisions:
                 f"'Approved on' {values[1]!r} is not a date YYYY-MM-DD; skipped"
             )
             continue
-        substitutions.append(Substitution(normalise_email(values[0]), approved, values[2]))
+        substitutions.append(
+            Substitution(normalise_email(values[0]), approved, values[2])
+        )
     aliases = {}
     for number, values in rows("Aliases"):
         other, person = normalise_email(values[0]), normalise_email(values[1])
         if not other or not person:
-            problems.append(f"{name}: Aliases row {number}: needs both addresses; skipped")
+            problems.append(
+                f"{name}: Aliases row {number}: needs both addresses; skipped"
+            )
             continue
         aliases[other] = person
     decisions = StaffDecisions(
-        elective_approvals=frozenset(v[0] for _, v in rows("Elective approvals") if v[0]),
+        elective_approvals=frozenset(
+            v[0] for _, v in rows("Elective approvals") if v[0]
+        ),
         substitutions=tuple(substitutions),
         aliases=aliases,
-        withdrawn=frozenset(normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]),
-        dismissed_unmatched=frozenset(v[0] for _, v in rows("Dismissed unmatched") if v[0]),
+        withdrawn=frozenset(
+            normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]
+        ),
+        dismissed_unmatched=frozenset(
+            v[0] for _, v in rows("Dismissed unmatched") if v[0]
+        ),
         problems=tuple(problems),
     )
     book.close()
