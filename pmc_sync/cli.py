@@ -158,7 +158,15 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Pull and reconcile; print what would be written and sent.",
 )
-@click.option("--participant", help="Write and send only for this participant's email.")
+@click.option(
+    "--participant", help="Write and send only for this participant's email."
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read every response, not only those since the last run "
+    "(a response deleted in the form then stops counting).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def sync(
     workspace: Path,
@@ -166,6 +174,7 @@ def sync(
     now_text: str | None,
     dry_run: bool,
     participant: str | None,
+    full: bool,
     as_json: bool,
 ) -> None:
     """Pull every form, reconcile, update checklists and send due emails.
@@ -177,7 +186,9 @@ def sync(
     now = _parse_now(now_text)
     try:
         ws = Workspace.open(workspace, config)
-        result = run_sync(ws, config, now, dry_run=dry_run, participant=participant)
+        result = run_sync(
+            ws, config, now, dry_run=dry_run, participant=participant, full=full
+        )
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)

@@ -23,8 +23,11 @@ class FormSource(Protocol):
     def get_form(self, form_key: str) -> dict[str, Any]:
         """The form as ``forms.get`` returns it."""
 
-    def list_responses(self, form_key: str) -> Iterable[dict[str, Any]]:
-        """Every ``forms.responses.list`` page, in order."""
+    def list_responses(
+        self, form_key: str, since: str | None = None
+    ) -> Iterable[dict[str, Any]]:
+        """Every ``forms.responses.list`` page, in order; with ``since`` (UTC,
+        Z form), only responses submitted at or after it."""
 
 
 class SheetSnapshotLike(Protocol):

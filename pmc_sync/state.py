@@ -31,9 +31,12 @@ CREATE TABLE IF NOT EXISTS emails (
     run_id TEXT NOT NULL,
     PRIMARY KEY (participant, event, seq)
 );
-CREATE TABLE IF NOT EXISTS cursors (
-    form TEXT PRIMARY KEY,
-    last_submitted TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS responses (
+    form TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    last_submitted TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (form, response_id)
 );
 CREATE TABLE IF NOT EXISTS progress (
     participant TEXT NOT NULL,
@@ -144,18 +147,50 @@ class SqliteState:
             (participant, event, seq),
         )
 
-    # Cursors, progress, checklists, runs.
+    # The response cache: every response seen, its latest version.
 
-    def cursors(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT form, last_submitted FROM cursors"))
+    def cursor(self, form_key: str) -> str | None:
+        row = self.db.execute(
+            "SELECT max(last_submitted) FROM responses WHERE form = ?", (form_key,)
+        ).fetchone()
+        return row[0] if row else None
 
-    def save_cursors(self, cursors: dict[str, str]) -> None:
-        for form, stamp in cursors.items():
-            self._write(
-                "INSERT INTO cursors VALUES (?, ?) ON CONFLICT(form) "
-                "DO UPDATE SET last_submitted = excluded.last_submitted",
-                (form, stamp),
+    def merge(
+        self, form_key: str, fresh: list[dict[str, Any]], full: bool
+    ) -> list[dict[str, Any]]:
+        """Keep the latest version of each response; a full read replaces all."""
+        rows = [
+            (
+                form_key,
+                r.get("responseId", ""),
+                r.get("lastSubmittedTime") or r.get("createTime") or "",
+                json.dumps(r, separators=(",", ":")),
             )
+            for r in fresh
+        ]
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                if full:
+                    self.db.execute("DELETE FROM responses WHERE form = ?", (form_key,))
+                self.db.executemany(
+                    "INSERT INTO responses VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(form, response_id) DO UPDATE SET "
+                    "last_submitted = excluded.last_submitted, "
+                    "payload = excluded.payload "
+                    "WHERE excluded.last_submitted >= responses.last_submitted",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise StateUnavailable(
+                f"{self.path}: cannot store responses ({exc})"
+            ) from exc
+        payloads = self.db.execute(
+            "SELECT payload FROM responses WHERE form = ? ORDER BY rowid", (form_key,)
+        )
+        return [json.loads(p) for (p,) in payloads]
+
+    # Progress, checklists, runs.
 
     def progress(self) -> pd.DataFrame:
         rows = self.db.execute(

@@ -49,6 +49,7 @@ class RunResult:
     dry_run: bool
     recon: Reconciliation
     responses_read: int = 0
+    responses_held: int = 0
     checklists: dict[str, ChecklistPlan] = field(default_factory=dict)
     emails_due: pd.DataFrame | None = None
     emails_sent: list[tuple[str, str, int]] = field(default_factory=list)
@@ -69,6 +70,7 @@ def run_sync(
     dry_run: bool = False,
     participant: str | None = None,
     job: str = "sync",
+    full: bool = False,
 ) -> RunResult:
     """Run one sync of the whole program (or of one participant's outputs)."""
     run_id = uuid.uuid4().hex[:12]
@@ -79,12 +81,17 @@ def run_sync(
         if not dry_run:
             state.start_run(run_id, now, job)
             _recover_pending_sends(state, ports.mail)
-        pulled = pull(ports.forms, config)
+        pulled = pull(ports.forms, config, cache=state, full=full)
         faults.checkpoint("after_pull")
         decisions = ports.decisions()
         recon = reconcile(pulled.responses, decisions, config, now)
         result = RunResult(
-            run_id, now, dry_run, recon, responses_read=len(pulled.responses)
+            run_id,
+            now,
+            dry_run,
+            recon,
+            responses_read=pulled.responses_fetched,
+            responses_held=len(pulled.responses),
         )
         result.problems += [_problem(row) for row in recon.problems.to_dict("records")]
         result.problems += [
@@ -116,7 +123,6 @@ def run_sync(
             keep = previous[previous["participant"] != only]
             mine = recon.progress[recon.progress["participant"] == only]
             state.save_progress(pd.concat([_as_dates(keep), mine], ignore_index=True))
-        state.save_cursors(_cursors(pulled.responses))
         state.finish_run(run_id, result.exit_code, summary_counts(result))
         return result
     finally:
@@ -324,12 +330,6 @@ def _newly_met(
     ]
 
 
-def _cursors(responses: pd.DataFrame) -> dict[str, str]:
-    if responses.empty:
-        return {}
-    return responses.groupby("form")["last_submitted"].max().to_dict()
-
-
 def summary_counts(result: RunResult) -> dict[str, Any]:
     """The numbers of a run, as the summary shows them."""
     recon = result.recon
@@ -340,6 +340,7 @@ def summary_counts(result: RunResult) -> dict[str, Any]:
         "dry_run": result.dry_run,
         "participants": int(len(recon.participants)),
         "responses_read": result.responses_read,
+        "responses_held": result.responses_held,
         "requirements_newly_met": len(result.newly_met),
         "checklist_cells_written": (
             0 if result.dry_run else sum(p.cells for p in plans if p.outcome == WRITTEN)

@@ -28,6 +28,15 @@ def _read_json(path: Path) -> Any:
         raise WorkspaceError(f"{path}: not valid JSON ({exc})") from exc
 
 
+def _utc(stamp: str) -> str:
+    """RFC 3339 UTC text, comparable as a string (fraction padded)."""
+    if not stamp:
+        return ""
+    stamp = stamp.replace("+00:00", "Z")
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return f"{head}.{frac.ljust(9, '0')}Z"
+
+
 class LocalForms:
     """A folder standing in for the Forms API."""
 
@@ -37,7 +46,24 @@ class LocalForms:
     def get_form(self, form_key: str) -> dict[str, Any]:
         return _read_json(self.root / "forms" / f"{form_key}.json")
 
-    def list_responses(self, form_key: str) -> Iterator[dict[str, Any]]:
+    def list_responses(
+        self, form_key: str, since: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The pages in order; with ``since``, only responses whose
+        ``lastSubmittedTime`` is at or after it (the API's
+        ``timestamp >= since`` filter)."""
+        for page in self._pages(form_key):
+            if since is None:
+                yield page
+                continue
+            kept = [
+                r
+                for r in page.get("responses", [])
+                if _utc(r.get("lastSubmittedTime", "")) >= _utc(since)
+            ]
+            yield {**page, "responses": kept}
+
+    def _pages(self, form_key: str) -> Iterator[dict[str, Any]]:
         folder = self.root / "responses" / form_key
         pages = sorted(folder.glob("page-*.json"))
         if not pages:
