@@ -158,9 +158,7 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Pull and reconcile; print what would be written and sent.",
 )
-@click.option(
-    "--participant", help="Write and send only for this participant's email."
-)
+@click.option("--participant", help="Write and send only for this participant's email.")
 @click.option(
     "--full",
     is_flag=True,

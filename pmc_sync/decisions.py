@@ -37,6 +37,9 @@ class StaffDecisions:
     withdrawn: frozenset[str] = frozenset()
     dismissed_unmatched: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()
+    # True when the staff's file could not be read at all: the run then
+    # writes and sends nothing, since it cannot know who withdrew.
+    unreadable: bool = False
 
 
 def decisions_from_json(data: Any, source: str = "staff decisions") -> StaffDecisions:

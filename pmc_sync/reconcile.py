@@ -44,6 +44,10 @@ ACTIVITY_COLUMNS = [
 T2_FORMS = ("t2_pre", "t2_post", "coaching_feedback", "t2_portfolio")
 T2_LOGS = ("elective", "weekly_reflection", "compact", "outline", "coaching")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Kept out of names: control characters (become spaces) and
+# bidirectional-text marks (dropped, so they cannot reorder what follows).
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_BIDI = r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 _MISSING = pd.NaT
 
 # Facts: the date each requirement was met, by participant.
@@ -147,7 +151,10 @@ def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFram
     for name in fields:
         column = cleaned[name].astype("object")
         column = column.where(column.map(lambda v: isinstance(v, str)))
-        cleaned[name] = column.str.strip().replace("", np.nan)
+        column = column.str.replace(_BIDI, "", regex=True)
+        column = column.str.replace(_CONTROL, " ", regex=True)
+        column = column.str.split().str.join(" ")
+        cleaned[name] = column.replace("", np.nan)
     grouped = cleaned.groupby("participant", sort=True)
     people = grouped[fields].last()
     people["registered_on"] = regs.groupby("participant")["day"].min()
@@ -193,6 +200,18 @@ def reconcile(
 
     regs = data[(data["form"] == "registration") & data["valid_email"]]
     people = _registrations(regs, decisions)
+    again = regs[regs.sort_values("submitted").duplicated("participant")]
+    problems.append(
+        pd.DataFrame(
+            {
+                "form": "registration",
+                "response_id": again["response_id"],
+                "field": "email",
+                "problem": "registered again: the latest non-blank answers are used",
+            }
+        )
+    )
+    problems.append(_decision_problems(decisions, people, data))
 
     logs = data[data["form"] != "registration"].copy()
     matched = logs["participant"].isin(people.index) & logs["valid_email"]
@@ -230,6 +249,44 @@ def reconcile(
     )
 
 
+def _decision_problems(
+    decisions: StaffDecisions, people: pd.DataFrame, data: pd.DataFrame
+) -> pd.DataFrame:
+    """Staff decisions that point at nothing: reported, never fatal."""
+    known_ids = set(data["response_id"])
+    logs = set(data.loc[data["form"] == "reflection", "response_id"])
+    rows = [
+        ("Elective approvals", rid, "no response has this id")
+        for rid in sorted(decisions.elective_approvals - known_ids)
+    ]
+    rows += [
+        ("Elective approvals", rid, "this response is not an activity log")
+        for rid in sorted((decisions.elective_approvals & known_ids) - logs)
+    ]
+    rows += [
+        ("Aliases", other, f"points to {person}, who has not registered")
+        for other, person in sorted(decisions.aliases.items())
+        if person not in people.index
+    ]
+    rows += [
+        ("Fundamentals substitutions", s.email, "no participant has this address")
+        for s in decisions.substitutions
+        if s.email not in people.index
+    ]
+    rows += [
+        ("Withdrawn", email, "no participant has this address")
+        for email in sorted(decisions.withdrawn - set(people.index))
+    ]
+    rows += [
+        ("Dismissed unmatched", rid, "no response has this id")
+        for rid in sorted(decisions.dismissed_unmatched - known_ids)
+    ]
+    return pd.DataFrame(
+        [("staff decisions", value, tab, problem) for tab, value, problem in rows],
+        columns=["form", "response_id", "field", "problem"],
+    )
+
+
 def _problems_for_invalid_email(data: pd.DataFrame) -> pd.DataFrame:
     bad = data[~data["valid_email"]]
     return pd.DataFrame(
@@ -250,7 +307,7 @@ def _activity_table(
     is_log = logs["form"] == "reflection"
     raw_label = logs["activity"].astype("object") if "activity" in logs else None
     label = raw_label.where(is_log, logs["form"].map(labels))
-    label = label.map(lambda v: v.strip() if isinstance(v, str) else v)
+    label = label.map(_answer_text)
     kind = label.map(config.activity_kind_by_label).where(is_log, logs["form"])
     date_answer = logs["date"] if "date" in logs else pd.Series(None, index=logs.index)
     date_answer = date_answer.where(is_log)
@@ -301,6 +358,13 @@ def _activity_table(
     )
     problems = pd.concat([problems[problems["problem"] != ""], unknown_problems])
     return table, problems
+
+
+def _answer_text(value: object) -> object:
+    """One answer as text: several values (checkboxes) joined by "; "."""
+    if isinstance(value, tuple):
+        return "; ".join(v.strip() for v in value)
+    return value.strip() if isinstance(value, str) else value
 
 
 def _not_counted(table: pd.DataFrame, mask: pd.Series, reason: str) -> None:

@@ -57,9 +57,11 @@ class RunResult:
     problems: list[dict[str, str]] = field(default_factory=list)
     failed_participants: set[str] = field(default_factory=set)
 
+    held: str = ""  # why nothing was written or sent, when so
+
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed_participants else 0
+        return 1 if self.failed_participants or self.held else 0
 
 
 def run_sync(
@@ -112,7 +114,13 @@ def run_sync(
         )
         result.emails_due = due[due["participant"].isin(targets)].reset_index(drop=True)
         result.newly_met = _newly_met(state.progress(), recon.progress, targets)
+        if decisions.unreadable:
+            result.held = "the staff decisions could not be read"
         if dry_run:
+            return result
+        if result.held:
+            log.error("nothing written or sent: %s", result.held)
+            state.finish_run(run_id, result.exit_code, summary_counts(result))
             return result
         _write_checklists(result, ports, state)
         _send_emails(result, ports, state, config, links)

@@ -23,6 +23,7 @@ TABS = {
     "Withdrawn": ["Participant email", "Note"],
     "Dismissed unmatched": ["Response ID", "Note"],
 }
+_HELD = "nothing written or sent until it is fixed"
 ABOUT = [
     ["Staff decisions for pmc-sync"],
     ["Each tab holds one kind of decision, one per row, under the header row."],
@@ -73,13 +74,13 @@ def read_decisions(path: Path) -> StaffDecisions:
     name = Path(path).name
     if not Path(path).is_file():
         return StaffDecisions(
-            problems=(f"{name}: not found; no staff decisions applied",)
+            problems=(f"{name}: not found; {_HELD}",), unreadable=True
         )
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # any unreadable file: report, apply none
         return StaffDecisions(
-            problems=(f"{name}: cannot be read ({exc}); no staff decisions applied",)
+            problems=(f"{name}: cannot be read ({exc}); {_HELD}",), unreadable=True
         )
     problems: list[str] = []
 
