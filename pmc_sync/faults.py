@@ -7,7 +7,9 @@ if the machine died, without cleanup). With the variable unset this module
 does nothing.
 
 Points: ``after_pull``, ``after_checklist_write``, ``before_deliver``,
-``after_deliver``, ``checklist_write``, ``state``.
+``after_deliver``, ``checklist_write`` (between a sheet's cells and its
+activity log), ``state`` (any state write) and ``state.claim`` (recording an
+email as being sent).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from pmc_sync import faults
 from pmc_sync.due import LEDGER_COLUMNS
 from pmc_sync.errors import StateUnavailable
 
@@ -90,12 +91,13 @@ class SqliteState:
     def close(self) -> None:
         self.db.close()
 
-    def _write(self, sql: str, params: tuple = ()) -> None:
+    def _write(self, sql: str, params: tuple = (), point: str = "state") -> None:
         try:
+            faults.checkpoint(point)
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.execute(sql, params)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, faults.InjectedFault) as exc:
             raise StateUnavailable(f"{self.path}: cannot record ({exc})") from exc
 
     # The email ledger.
@@ -126,6 +128,7 @@ class SqliteState:
             self._write(
                 "INSERT INTO emails VALUES (?, ?, ?, ?, 'sending', ?, ?, ?)",
                 (participant, event, seq, message_id, sent_on, _utcnow(), run_id),
+                point="state.claim",
             )
         except StateUnavailable as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):

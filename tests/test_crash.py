@@ -86,3 +86,37 @@ def test_a_failed_delivery_is_not_marked_sent_and_goes_next_run(sample_workspace
 
     assert len(_deliveries(sample_workspace)) == ALL_EMAILS
     assert _ledger(sample_workspace) == [("sent", ALL_EMAILS)]
+
+
+def _end_state(workspace):
+    from openpyxl import load_workbook
+
+    sheets = {
+        path.name: [
+            list(row)
+            for sheet in load_workbook(path).worksheets
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        for path in sorted((workspace.root / "checklists").glob("*.xlsx"))
+    }
+    outbox = sorted(p.name for p in (workspace.root / "outbox").glob("*.eml"))
+    return sheets, outbox, _ledger(workspace)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["after_pull@1=kill", "after_checklist_write@3=kill", "after_deliver@5=kill"],
+)
+def test_a_run_killed_at_any_step_is_finished_by_the_next(tmp_path, config, fault):
+    from conftest import KIT
+    from pmc_sync.workspace import init_workspace
+
+    clean = init_workspace(tmp_path / "clean", KIT / "forms", KIT / "sample", config)
+    assert _sync(clean).returncode == 0
+    crashed = init_workspace(tmp_path / "crash", KIT / "forms", KIT / "sample", config)
+
+    assert _sync(crashed, fault).returncode == 137
+    assert _sync(crashed).returncode == 0
+
+    assert _end_state(crashed) == _end_state(clean)
+    assert set(_deliveries(crashed).values()) == {1}
