@@ -165,7 +165,9 @@ def desired_values(
 
 def activity_log_rows(activities: pd.DataFrame) -> list[list[str]]:
     """The "Activity log" tab: every logged activity, and why one did not count."""
-    ordered = activities.sort_values(["date", "submitted"], kind="stable")
+    ordered = activities.sort_values(
+        ["date", "submitted", "response_id"], kind="stable"
+    )
     body = [
         [
             date.date().isoformat(),

@@ -9,6 +9,7 @@ the disk: the adapters hand in the JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -182,6 +183,29 @@ def responses_frame(qmap: QuestionMap, pages: Iterable[dict[str, Any]]) -> pd.Da
         if name not in frame.columns:
             frame[name] = None
     return frame
+
+
+def timestamp_key(stamp: str | None) -> str:
+    """An RFC 3339 time as UTC text that sorts in time order.
+
+    The API writes fractions of a second with as many digits as it likes
+    (``...:00Z``, ``...:00.4Z``, ``...:00.449Z``); compared as text those do
+    not sort by time. Unreadable or missing times give "".
+    """
+    if not stamp:
+        return ""
+    head, dot, rest = stamp.strip().partition(".")
+    if dot:
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        stamp = f"{head}.{digits[:6]}{zone}"
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def prefilled_link(qmap: QuestionMap, values: dict[str, str]) -> str:

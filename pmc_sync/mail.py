@@ -15,7 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.headerregistry import Address
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,12 @@ class Renderer:
         subject, text, html = self.render(event, context)
         mid = message_id(participant, event, seq, mail["message_id_domain"])
         message = EmailMessage()
-        message["From"] = formataddr(
-            (header_safe(mail["from_name"]), mail["from_address"])
+        # Address objects, not formatted text: the display name is quoted and
+        # encoded as one unit, so a comma or "Bcc:" in a name stays a name.
+        message["From"] = Address(
+            header_safe(mail["from_name"]), addr_spec=mail["from_address"]
         )
-        message["To"] = formataddr((header_safe(display_name), participant))
+        message["To"] = Address(header_safe(display_name), addr_spec=participant)
         message["Reply-To"] = mail["reply_to"]
         message["Subject"] = subject
         message["Date"] = format_datetime(now)

@@ -22,7 +22,12 @@ from typing import Any, Protocol
 import pandas as pd
 
 from pmc_sync.config import Config
-from pmc_sync.forms import QuestionMap, build_question_map, responses_frame
+from pmc_sync.forms import (
+    QuestionMap,
+    build_question_map,
+    responses_frame,
+    timestamp_key,
+)
 from pmc_sync.ports import FormSource
 
 log = logging.getLogger(__name__)
@@ -56,16 +61,20 @@ def _responses(pages: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[
 def latest_versions(responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One response per id: the one submitted last (the same one read twice
     on two pages, or before and after an edit, collapses to one)."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, tuple[str, dict[str, Any]]] = {}
     for response in responses:
         rid = response.get("responseId", "")
-        held = latest.get(rid)
-        stamp = response.get("lastSubmittedTime") or response.get("createTime") or ""
-        if held is None or stamp >= (
-            held.get("lastSubmittedTime") or held.get("createTime") or ""
-        ):
-            latest[rid] = response
-    return list(latest.values())
+        stamp = submitted_key(response)
+        if rid not in latest or stamp >= latest[rid][0]:
+            latest[rid] = (stamp, response)
+    return [response for _, response in latest.values()]
+
+
+def submitted_key(response: dict[str, Any]) -> str:
+    """When a response was last submitted, as sortable UTC text."""
+    return timestamp_key(
+        response.get("lastSubmittedTime") or response.get("createTime")
+    )
 
 
 def pull(

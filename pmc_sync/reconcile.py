@@ -91,12 +91,6 @@ class Reconciliation:
     problems: pd.DataFrame  # form, response_id, field, problem
 
 
-def local_dates(timestamps: pd.Series, tz: str) -> pd.Series:
-    """UTC timestamps (ISO text) -> local calendar days at midnight."""
-    stamps = pd.to_datetime(timestamps, utc=True, errors="coerce", format="ISO8601")
-    return stamps.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-
-
 def parse_date_answers(
     answers: pd.Series, submitted_day: pd.Series
 ) -> tuple[pd.Series, pd.Series]:
@@ -145,7 +139,7 @@ def _identity(
 
 
 def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFrame:
-    regs = regs.sort_values("submitted", kind="stable")
+    regs = regs.sort_values(["submitted", "response_id"], kind="stable")
     fields = ["full_name", "preferred_name", "department", "checklist_link"]
     cleaned = regs[["participant", *fields]].copy()
     for name in fields:
@@ -157,7 +151,7 @@ def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFram
         cleaned[name] = column.replace("", np.nan)
     grouped = cleaned.groupby("participant", sort=True)
     people = grouped[fields].last()
-    people["registered_on"] = regs.groupby("participant")["day"].min()
+    people["registered_on"] = regs.groupby("participant")["created_day"].min()
     people["registration_response"] = regs.groupby("participant")["response_id"].first()
     first_word = people["full_name"].fillna("").str.split().str[0]
     people["display_name"] = people["preferred_name"].fillna(first_word).fillna("")
@@ -170,7 +164,7 @@ def _nth_date(rows: pd.DataFrame, n: int, by: str = "date") -> pd.Series:
     """Per participant, the date of the n-th row in date order (NaT if fewer)."""
     if n <= 0:
         return rows.groupby("participant")[by].min()
-    ordered = rows.sort_values([by, "submitted"], kind="stable")
+    ordered = rows.sort_values([by, "submitted", "response_id"], kind="stable")
     rank = ordered.groupby("participant").cumcount() + 1
     return ordered[rank == n].set_index("participant")[by]
 
@@ -186,37 +180,19 @@ def reconcile(
     now: dt.datetime,
 ) -> Reconciliation:
     """Apply every rule of RULES.md to the responses of all forms."""
-    tz = config.time_zone
-    confidential = [k for k, m in config.forms.items() if m.confidential]
-    data = responses[~responses["form"].isin(confidential)].copy()
-    data = data.sort_values(["last_submitted"], kind="stable")
-    data = data.drop_duplicates(["form", "response_id"], keep="last")
+    data = _latest_versions(responses, config)
     data["participant"], data["valid_email"] = _identity(data, decisions)
-    data["day"] = local_dates(data["last_submitted"], tz)
-    data["submitted"] = pd.to_datetime(
-        data["last_submitted"], utc=True, format="ISO8601"
-    )
     problems = [_problems_for_invalid_email(data)]
 
-    regs = data[(data["form"] == "registration") & data["valid_email"]]
+    is_registration = data["form"] == "registration"
+    regs = data[is_registration & data["valid_email"]]
     people = _registrations(regs, decisions)
-    again = regs[regs.sort_values("submitted").duplicated("participant")]
-    problems.append(
-        pd.DataFrame(
-            {
-                "form": "registration",
-                "response_id": again["response_id"],
-                "field": "email",
-                "problem": "registered again: the latest non-blank answers are used",
-            }
-        )
-    )
+    problems.append(_repeat_registrations(regs))
     problems.append(_decision_problems(decisions, people, data))
 
-    logs = data[data["form"] != "registration"].copy()
-    matched = logs["participant"].isin(people.index) & logs["valid_email"]
-    unmatched = logs[
-        ~matched & ~logs["response_id"].isin(decisions.dismissed_unmatched)
+    matched = data["participant"].isin(people.index) & data["valid_email"]
+    unmatched = data[
+        ~matched & ~data["response_id"].isin(decisions.dismissed_unmatched)
     ]
     unmatched = pd.DataFrame(
         {
@@ -226,26 +202,63 @@ def reconcile(
             "submitted": unmatched["last_submitted"],
         }
     ).reset_index(drop=True)
-    logs = logs[matched]
 
-    activities, date_problems = _activity_table(logs, config)
+    activities, date_problems = _activity_table(
+        data[matched & ~is_registration], config
+    )
     problems.append(date_problems)
     today = pd.Timestamp(now.astimezone(config.tz).date())
     facts, activities, flags = _apply_rules(activities, people, decisions, config)
-    facts["last_activity"] = _last_activity(
-        data[data["participant"].isin(people.index)]
-    )
+    facts["last_activity"] = _last_activity(data[matched])
     facts["today"] = today
     problems.append(_suspicious_dates(activities, config, today))
-    progress = progress_table(facts)
     return Reconciliation(
         participants=people,
         activities=activities.reset_index(drop=True),
         facts=facts,
-        progress=progress,
+        progress=progress_table(facts),
         flags=flags.reset_index(drop=True),
         unmatched=unmatched,
         problems=pd.concat(problems, ignore_index=True),
+    )
+
+
+def _latest_versions(responses: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Drop confidential forms; keep the last submitted version of each response.
+
+    Adds ``submitted`` (UTC timestamp), ``day`` (its local date) and
+    ``created_day`` (the local date the response was first submitted).
+    """
+    confidential = [k for k, m in config.forms.items() if m.confidential]
+    data = responses[~responses["form"].isin(confidential)].copy()
+    created = pd.to_datetime(
+        data["create_time"], utc=True, format="ISO8601", errors="coerce"
+    )
+    submitted = pd.to_datetime(
+        data["last_submitted"], utc=True, format="ISO8601", errors="coerce"
+    )
+    data["submitted"] = submitted.fillna(created)
+    data = data.sort_values(["submitted", "response_id"], kind="stable")
+    data = data.drop_duplicates(["form", "response_id"], keep="last")
+    local = data["submitted"].dt.tz_convert(config.time_zone).dt.tz_localize(None)
+    data["day"] = local.dt.normalize()
+    first = created.loc[data.index].fillna(data["submitted"])
+    data["created_day"] = (
+        first.dt.tz_convert(config.time_zone).dt.tz_localize(None).dt.normalize()
+    )
+    return data
+
+
+def _repeat_registrations(regs: pd.DataFrame) -> pd.DataFrame:
+    ordered = regs.sort_values(["submitted", "response_id"], kind="stable")
+    again = ordered[ordered.duplicated("participant")]
+    return pd.DataFrame(
+        {
+            "form": "registration",
+            "response_id": again["response_id"],
+            "field": "email",
+            "problem": "registered again: the latest non-blank answers are used",
+        }
     )
 
 
@@ -374,26 +387,50 @@ def _not_counted(table: pd.DataFrame, mask: pd.Series, reason: str) -> None:
     table.loc[mask, "reason"] = reason
 
 
+def _nonblank(values: pd.Series) -> pd.Series:
+    """True where an answer holds some text."""
+    text = values.astype("object").where(values.map(lambda v: isinstance(v, str)))
+    return text.fillna("").str.strip().ne("").astype(bool)
+
+
+def _once_per_day(act: pd.DataFrame, kinds: list[str]) -> None:
+    """Two counted logs of one activity on one date count once."""
+    candidates = act[act["counted"] & act["kind"].isin(kinds)]
+    repeat = candidates.duplicated(["participant", "kind", "date"], keep="first")
+    _not_counted(
+        act, act.index.isin(repeat[repeat].index), "already logged for this date"
+    )
+
+
 def _apply_rules(
     act: pd.DataFrame,
     people: pd.DataFrame,
     decisions: StaffDecisions,
     config: Config,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    act = act.sort_values(["participant", "date", "submitted"], kind="stable").copy()
-    kind = act["kind"]
+    """Mark what counts, and find the date each requirement was met."""
+    act = act.sort_values(
+        ["participant", "date", "submitted", "response_id"], kind="stable"
+    ).copy()
     facts = pd.DataFrame(index=people.index)
     facts["registered_on"] = people["registered_on"]
+    _unusable_evidence(act, facts, config)
+    _tier1(act, facts, decisions, config)
+    flags = _tier2_before_tier1(act, facts)
+    _electives(act, decisions, config)
+    _once_per_day(act, ["compact", "outline", "coaching", "elective"])
+    _mentoring(act, facts, config)
+    _tier2(act, facts, config)
+    flags = pd.concat([flags, _order_flags(act, facts)], ignore_index=True)
+    flags = flags.sort_values(["participant", "date", "flag"], kind="stable")
+    flags = flags.drop_duplicates(["participant", "flag"], keep="first")
+    act = act.drop(columns=[c for c in act.columns if c.startswith("_")])
+    return facts, act[ACTIVITY_COLUMNS], flags
 
-    # Double submissions: the same activity on the same date counts once.
-    is_log = act["form"] == "reflection"
-    repeat = (
-        is_log
-        & (kind != "weekly_reflection")
-        & act.duplicated(["participant", "kind", "date"], keep="first")
-    )
-    _not_counted(act, repeat, "already logged for this date")
 
+def _unusable_evidence(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
+    """Evidence that cannot count whatever else holds."""
+    kind = act["kind"]
     partial = (kind == "fundamentals") & act["_full_attendance"].ne(
         config.full_attendance_yes
     )
@@ -401,109 +438,105 @@ def _apply_rules(
     facts["partial_fundamentals"] = (
         act[partial].groupby("participant").size().reindex(facts.index).fillna(0) > 0
     )
-    capstone = config.forms["t1_capstone"]
+    needed = len(config.forms["t1_capstone"].required_answers)
     _not_counted(
         act,
-        (kind == "t1_capstone")
-        & (act["_answered_required"].fillna(0) < len(capstone.required_answers)),
-        f"not all {len(capstone.required_answers)} answers given",
+        (kind == "t1_capstone") & (act["_answered_required"].fillna(0) < needed),
+        f"not all {needed} answers given",
     )
-    portfolio = config.forms["t2_portfolio"]
+    files = len(config.forms["t2_portfolio"].required_files)
     _not_counted(
         act,
-        (kind == "t2_portfolio")
-        & (act["_files_attached"].fillna(0) < len(portfolio.required_files)),
-        f"needs a file for each of the {len(portfolio.required_files)} documents",
+        (kind == "t2_portfolio") & (act["_files_attached"].fillna(0) < files),
+        f"needs a file for each of the {files} documents",
     )
 
-    # Tier 1.
-    counted = act["counted"]
+
+def _tier1(
+    act: pd.DataFrame, facts: pd.DataFrame, decisions: StaffDecisions, config: Config
+) -> None:
+    """Tier 1 requirements; Mondays up to Tier 1 completion belong to it."""
+    _once_per_day(act, ["fundamentals", "monday"])
+    kind, counted = act["kind"], act["counted"]
     facts["pre"] = _first(act, counted & (kind == "t1_pre"))
     substitution = pd.Series(
         {s.email: pd.Timestamp(s.approved_on) for s in decisions.substitutions},
         dtype="datetime64[ns]",
     )
-    facts["fundamentals"] = (
-        pd.concat([_first(act, counted & (kind == "fundamentals")), substitution])
-        .groupby(level=0)
-        .min()
+    logged = _first(act, counted & (kind == "fundamentals"))
+    facts["fundamentals"] = pd.concat([logged, substitution]).groupby(level=0).min()
+    facts["mondays"] = _nth_date(
+        act[counted & (kind == "monday")], config.mondays_required
     )
-    mondays = act[counted & (kind == "monday")]
-    facts["mondays"] = _nth_date(mondays, config.mondays_required)
     facts["post"] = _first(act, counted & (kind == "t1_post"))
     facts["capstone"] = _first(act, counted & (kind == "t1_capstone"))
-    facts = facts.reindex(columns=[*facts.columns])
-    t1_parts = ["registered_on", "pre", "fundamentals", "mondays", "post", "capstone"]
-    facts["t1_complete"] = (
-        facts[t1_parts].max(axis=1).where(facts[t1_parts].notna().all(axis=1))
+    facts["t1_complete"] = _all_met(
+        facts, ["registered_on", "pre", "fundamentals", "mondays", "post", "capstone"]
     )
-    facts["post_unlocked"] = (
-        facts[["pre", "fundamentals", "mondays"]]
-        .max(axis=1)
-        .where(facts[["pre", "fundamentals", "mondays"]].notna().all(axis=1))
-    )
+    facts["post_unlocked"] = _all_met(facts, ["pre", "fundamentals", "mondays"])
 
     t1_done = act["participant"].map(facts["t1_complete"])
-    in_tier1 = t1_done.isna() | (act["date"] <= t1_done)
+    tier1_monday = (kind == "monday") & (t1_done.isna() | (act["date"] <= t1_done))
     act.loc[kind.isin(["fundamentals", "t1_pre", "t1_post", "t1_capstone"]), "tier"] = (
         "Tier 1"
     )
-    act.loc[(kind == "monday") & in_tier1, "tier"] = "Tier 1"
-    act.loc[(kind == "monday") & ~in_tier1, "tier"] = "Tier 2"
-    facts["mondays_count"] = _count(act[act["counted"] & (kind == "monday") & in_tier1])
+    act.loc[kind == "monday", "tier"] = "Tier 2"
+    act.loc[tier1_monday, "tier"] = "Tier 1"
+    facts["mondays_count"] = _count(act[act["counted"] & tier1_monday])
 
-    # Tier 2 evidence before Tier 1 was complete: shown, not counted, flagged.
-    t2_evidence = kind.isin([*T2_FORMS, *T2_LOGS])
-    act.loc[t2_evidence, "tier"] = "Tier 2"
-    early = t2_evidence & in_tier1 & act["counted"]
+
+def _all_met(facts: pd.DataFrame, parts: list[str]) -> pd.Series:
+    """The date the last of ``parts`` was met, when all are."""
+    return facts[parts].max(axis=1).where(facts[parts].notna().all(axis=1))
+
+
+def _tier2_before_tier1(act: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Tier 2 evidence dated before Tier 1 completion: shown, not counted, flagged."""
+    evidence = act["kind"].isin([*T2_FORMS, *T2_LOGS])
+    act.loc[evidence, "tier"] = "Tier 2"
+    t1_done = act["participant"].map(facts["t1_complete"])
+    early = evidence & (t1_done.isna() | (act["date"] < t1_done)) & act["counted"]
+    rows = act[early]
     flags = pd.DataFrame(
         {
-            "participant": act.loc[early, "participant"],
+            "participant": rows["participant"],
             "flag": "t2_before_t1_complete:"
-            + act.loc[early, "form"].where(
-                act.loc[early, "form"] != "reflection", act.loc[early, "label"]
-            ),
-            "response_id": act.loc[early, "response_id"],
-            "date": act.loc[early, "date"],
+            + rows["form"].where(rows["form"] != "reflection", rows["label"]),
+            "response_id": rows["response_id"],
+            "date": rows["date"],
         }
     )
     _not_counted(act, early, "before Tier 1 was complete")
+    return flags
 
-    electives = kind == "elective"
-    _not_counted(
-        act,
-        electives & ~act["response_id"].isin(decisions.elective_approvals),
-        "awaiting staff approval",
-    )
-    approved = act[electives & act["counted"]]
-    over_cap = approved.groupby("participant").cumcount() >= config.electives_max
+
+def _electives(act: pd.DataFrame, decisions: StaffDecisions, config: Config) -> None:
+    """Electives count once staff approve them, the earliest few only."""
+    electives = act["kind"] == "elective"
+    approved = act["response_id"].isin(decisions.elective_approvals)
+    _not_counted(act, electives & ~approved, "awaiting staff approval")
+    _once_per_day(act, ["elective"])
+    counted = act[electives & act["counted"]]
+    over_cap = counted.groupby("participant").cumcount() >= config.electives_max
     _not_counted(
         act,
         act.index.isin(over_cap[over_cap].index),
         f"only {config.electives_max} electives count",
     )
 
-    counted = act["counted"]
-    t2_pres = act[counted & (kind == "t2_pre")].copy()
-    start, start_problem = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
-    t2_pres["start"] = start.where(
-        start_problem.eq("") | t2_pres["_start_date"].notna()
-    )
-    named = t2_pres["_mentee_name"].map(
-        lambda v: isinstance(v, str) and bool(v.strip())
-    )
-    has_start = t2_pres["_start_date"].map(
-        lambda v: isinstance(v, str) and bool(v.strip())
-    )
+
+def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
+    """The mentee, the mentoring start date, and the weekly reflections."""
+    kind = act["kind"]
+    t2_pres = act[act["counted"] & (kind == "t2_pre")].copy()
+    start, _ = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
+    has_start = _nonblank(t2_pres["_start_date"])
+    t2_pres["start"] = start
     facts["t2_pre"] = t2_pres.groupby("participant")["date"].min()
-    facts["mentee"] = t2_pres[named & has_start].groupby("participant")["date"].min()
-    latest_pre = (
-        t2_pres[has_start]
-        .sort_values("submitted")
-        .groupby("participant")["start"]
-        .last()
-    )
-    facts["mentoring_start"] = latest_pre
+    named = _nonblank(t2_pres["_mentee_name"]) & has_start
+    facts["mentee"] = t2_pres[named].groupby("participant")["date"].min()
+    latest = t2_pres[has_start].sort_values(["submitted", "response_id"], kind="stable")
+    facts["mentoring_start"] = latest.groupby("participant")["start"].last()
 
     reflections = kind == "weekly_reflection"
     start_of = act["participant"].map(facts["mentoring_start"])
@@ -516,48 +549,44 @@ def _apply_rules(
         act, reflections & (act["date"] < start_of), "before the mentoring start date"
     )
     iso = act["date"].dt.isocalendar()
-    act["_week"] = iso["year"].astype(str) + "-" + iso["week"].astype(str).str.zfill(2)
-    same_week = (
-        reflections
-        & act["counted"]
-        & act[reflections & act["counted"]]
-        .duplicated(["participant", "_week"], keep="first")
-        .reindex(act.index, fill_value=False)
+    week = iso["year"].astype(str) + "-" + iso["week"].astype(str).str.zfill(2)
+    candidates = act[reflections & act["counted"]]
+    # (assign on an empty frame would adopt the whole index: select first)
+    repeat = candidates.assign(_w=week.loc[candidates.index]).duplicated(
+        ["participant", "_w"]
     )
-    _not_counted(act, same_week, "a reflection already counts for this week")
+    _not_counted(
+        act,
+        act.index.isin(repeat[repeat].index),
+        "a reflection already counts for this week",
+    )
 
-    counted = act["counted"]
-    weekly = act[counted & reflections]
+    weekly = act[act["counted"] & reflections]
     facts["reflections"] = _nth_date(weekly, config.reflections_required)
     facts["reflection_weeks"] = _count(weekly)
-    days_in = (
-        weekly["date"] - weekly["participant"].map(facts["mentoring_start"])
-    ).dt.days
-    facts["period"] = (
-        weekly[days_in >= config.mentoring_days_required]
-        .groupby("participant")["date"]
-        .min()
-    )
+    started = weekly["participant"].map(facts["mentoring_start"])
+    long_enough = (weekly["date"] - started).dt.days >= config.mentoring_days_required
+    facts["period"] = weekly[long_enough].groupby("participant")["date"].min()
     latest_reflection = weekly.groupby("participant")["date"].max()
     facts["mentoring_days"] = (latest_reflection - facts["mentoring_start"]).dt.days
 
+
+def _tier2(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
+    """Training, the single-log steps, coaching readiness and completion."""
+    kind, counted = act["kind"], act["counted"]
     training = act[
-        counted & (((kind == "monday") & ~in_tier1) | electives)
-    ].sort_values(["participant", "date", "submitted"], kind="stable")
+        counted
+        & (((kind == "monday") & (act["tier"] == "Tier 2")) | (kind == "elective"))
+    ].sort_values(["participant", "date", "submitted", "response_id"], kind="stable")
     total = training.groupby("participant").cumcount() + 1
-    monday_total = (
-        (training["kind"] == "monday")
-        .astype(int)
-        .groupby(training["participant"])
-        .cumsum()
-    )
+    mondays = (training["kind"] == "monday").astype(int)
+    monday_total = mondays.groupby(training["participant"]).cumsum()
     enough = (total >= config.training_sessions_required) & (
         monday_total >= config.training_mondays_required
     )
     facts["training"] = training[enough].groupby("participant")["date"].min()
     facts["training_count"] = _count(training)
-
-    for fact, form_kind in (
+    for fact, evidence in (
         ("compact", "compact"),
         ("outline", "outline"),
         ("t2_post", "t2_post"),
@@ -565,10 +594,9 @@ def _apply_rules(
         ("portfolio", "t2_portfolio"),
         ("coaching_feedback", "coaching_feedback"),
     ):
-        facts[fact] = _first(act, counted & (kind == form_kind))
-    ready_parts = ["coaching_feedback", "compact", "reflections"]
-    facts["coaching_ready"] = (
-        facts[ready_parts].max(axis=1).where(facts[ready_parts].notna().all(axis=1))
+        facts[fact] = _first(act, counted & (kind == evidence))
+    facts["coaching_ready"] = _all_met(
+        facts, ["coaching_feedback", "compact", "reflections"]
     )
     t2_parts = [
         "mentee",
@@ -582,16 +610,11 @@ def _apply_rules(
         "coaching",
         "portfolio",
     ]
-    facts["t2_complete"] = (
-        facts[t2_parts].max(axis=1).where(facts[t2_parts].notna().all(axis=1))
+    facts["t2_complete"] = _all_met(facts, t2_parts)
+    counted_t2 = act[counted & (act["tier"] == "Tier 2")]
+    facts["t2_started"] = facts[t2_parts].notna().any(axis=1) | facts.index.isin(
+        counted_t2["participant"]
     )
-    facts["t2_started"] = facts[t2_parts].notna().any(axis=1)
-
-    flags = pd.concat([flags, _order_flags(act, facts)], ignore_index=True)
-    flags = flags.sort_values(["participant", "date", "flag"], kind="stable")
-    flags = flags.drop_duplicates(["participant", "flag"], keep="first")
-    act = act.drop(columns=[c for c in act.columns if c.startswith("_")])
-    return facts, act[ACTIVITY_COLUMNS], flags
 
 
 def _count(rows: pd.DataFrame) -> pd.Series:

@@ -19,6 +19,7 @@ import pandas as pd
 from pmc_sync import faults
 from pmc_sync.due import LEDGER_COLUMNS
 from pmc_sync.errors import StateUnavailable
+from pmc_sync.pull import submitted_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emails (
@@ -166,7 +167,7 @@ class SqliteState:
             (
                 form_key,
                 r.get("responseId", ""),
-                r.get("lastSubmittedTime") or r.get("createTime") or "",
+                submitted_key(r),
                 json.dumps(r, separators=(",", ":")),
             )
             for r in fresh

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pmc_sync.errors import WorkspaceError
+from pmc_sync.forms import timestamp_key
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,6 @@ def _read_json(path: Path) -> Any:
         raise WorkspaceError(f"{path}: not found") from exc
     except json.JSONDecodeError as exc:
         raise WorkspaceError(f"{path}: not valid JSON ({exc})") from exc
-
-
-def _utc(stamp: str) -> str:
-    """RFC 3339 UTC text, comparable as a string (fraction padded)."""
-    if not stamp:
-        return ""
-    stamp = stamp.replace("+00:00", "Z")
-    head, _, frac = stamp.rstrip("Z").partition(".")
-    return f"{head}.{frac.ljust(9, '0')}Z"
 
 
 class LocalForms:
@@ -59,7 +51,7 @@ class LocalForms:
             kept = [
                 r
                 for r in page.get("responses", [])
-                if _utc(r.get("lastSubmittedTime", "")) >= _utc(since)
+                if timestamp_key(r.get("lastSubmittedTime")) >= timestamp_key(since)
             ]
             yield {**page, "responses": kept}
 
