@@ -60,7 +60,9 @@ class _Sessions:
             creds = credentials_for(
                 apis, settings.key_file, subject, settings.service_account
             )
-            return ApiSession(creds, backoff, reads, writes, sleep=sleep)
+            return ApiSession(
+                creds, backoff, reads, writes, sleep=sleep, subject=subject
+            )
 
         self.files = session(FILE_APIS, settings.delegated_subject)
         self.mail = session(("gmail",), settings.program_mailbox)

@@ -88,15 +88,16 @@ def explain_gmail_error(status: int, message: str, mailbox: str) -> str | None:
     if "Precondition check failed" in message:
         return (
             f"Gmail refused to act without a mailbox ({message}): set "
-            "delegated_subject in config/google.toml to the program mailbox "
-            f"(now {mailbox!r}); a service account has no mailbox of its own"
+            "program_mailbox in config/google.toml to a user of the domain "
+            f"(now {mailbox!r}) and allow delegation for it; a service account "
+            "has no mailbox of its own"
         )
     if "Delegation denied" in message:
         return (
-            f"Gmail: {message}. The service account may act only as "
-            f"delegated_subject ({mailbox!r}), and the From address must be "
-            "that mailbox or one of its send-as aliases: fix [mail] "
-            "from_address in config/program.toml or delegated_subject"
+            f"Gmail: {message}. The service account acts as program_mailbox "
+            f"({mailbox!r}) and may send only as that user: make [mail] "
+            "from_address in config/program.toml that mailbox or one of its "
+            "send-as aliases, or fix program_mailbox in config/google.toml"
         )
     return None
 

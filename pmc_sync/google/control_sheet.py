@@ -127,7 +127,6 @@ class ControlSheet:
         self.spreadsheet_id = spreadsheet_id
         self.tables: dict[str, Table] = {}
         self.read_only = True
-        self.requests_written = 0
 
     # Reading.
 
@@ -193,7 +192,6 @@ class ControlSheet:
                         ]
                     },
                 )
-                self.requests_written += 1
             data = []
             for table in self.tables.values():
                 if not table.exists:
@@ -207,7 +205,6 @@ class ControlSheet:
             self.http.values_batch_update(
                 self.spreadsheet_id, {"valueInputOption": "RAW", "data": data}
             )
-            self.requests_written += 1
         except APIError as exc:
             status = exc.response.status_code
             _, message = error_details(status, exc.response.content)
@@ -308,6 +305,33 @@ class ControlState:
         self.sheet.flush()
         return True
 
+    def mark_sending_many(
+        self, claims: list[tuple[str, str, int, str, str, str]]
+    ) -> list[bool]:
+        """Claim several emails in one write; for each, False when already held.
+
+        Each claim is (participant, event, seq, message_id, sent_on, run_id).
+        Claiming a run's emails together is as safe as one by one: a run that
+        dies before sending some of them leaves "sending" rows, and the next
+        run asks Gmail about each before it makes them due again.
+        """
+        held = set(self._emails())
+        table = self.sheet.table(EMAILS)
+        claimed = []
+        for participant, event, seq, message_id, sent_on, run_id in claims:
+            key = (participant, event, seq)
+            claimed.append(key not in held)
+            if key in held:
+                continue
+            held.add(key)
+            table.put(
+                None,
+                [participant, event, seq, message_id, "sending", sent_on]
+                + [_utcnow(), run_id],
+            )
+        self.sheet.flush()
+        return claimed
+
     def mark_sent(self, participant: str, event: str, seq: int) -> None:
         """Buffered: a crash before the next flush leaves "sending", which the
         next run settles by asking Gmail (``was_delivered``)."""
@@ -361,7 +385,8 @@ class ControlState:
             index = held[rid][0] if rid in held else None
             if rid in held and stamp_key(stamp) < stamp_key(held[rid][1]):
                 continue
-            table.put(index, [form_key, rid, stamp, *chunks])
+            index = table.put(index, [form_key, rid, stamp, *chunks])
+            held[rid] = (index, stamp, payload)
         return [
             json.loads(payload) for _, _, payload in self._responses(form_key).values()
         ]

@@ -42,3 +42,7 @@ class SendingPaused(DeliveryError, OSError):
             "and go out on a run after the limit resets (Gmail counts a rolling "
             "24 hours); nothing needs to be done unless this happens every day"
         )
+
+
+class UnsafeMessage(DeliveryError, OSError):
+    """A message whose headers would reach someone other than its one recipient."""

@@ -13,23 +13,51 @@ from __future__ import annotations
 
 import base64
 import logging
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 from googleapiclient.errors import HttpError
 
 from pmc_sync.google.auth import explain_gmail_error
-from pmc_sync.google.errors import GoogleApiError, SendingPaused
+from pmc_sync.google.errors import GoogleApiError, SendingPaused, UnsafeMessage
 from pmc_sync.google.retry import is_daily_limit
 from pmc_sync.google.transport import error_details
 
 log = logging.getLogger(__name__)
 
 
+def _recipients(message: EmailMessage) -> list[str]:
+    return [
+        address.addr_spec
+        for name in ("To", "Cc", "Bcc")
+        for header in message.get_all(name, [])
+        for address in getattr(header, "addresses", ())
+    ]
+
+
 def raw_message(message: EmailMessage) -> str:
-    """The message as Gmail's ``raw``: RFC 5322 bytes (CRLF), base64url."""
-    return base64.urlsafe_b64encode(message.as_bytes(policy=policy.SMTP)).decode()
+    """The message as Gmail's ``raw``: RFC 5322 bytes (CRLF), base64url.
+
+    Gmail takes the recipients from the headers of ``raw``, so the bytes are
+    parsed back first: they must name the one recipient the message was
+    built for, and no other (a form answer that broke out of a display name
+    could otherwise redirect or copy the email).
+
+    Raises:
+        UnsafeMessage: the bytes name other or more recipients.
+    """
+    data = message.as_bytes(policy=policy.SMTP)
+    meant = _recipients(message)
+    sent = _recipients(message_from_bytes(data, policy=policy.default))
+    if len(meant) != 1 or sent != meant:
+        raise UnsafeMessage(
+            f"message {message['Message-ID']} not sent: built for "
+            f"{', '.join(meant) or 'nobody'}, but its encoded headers name "
+            f"{', '.join(sent) or 'nobody'}; a name from a form answer was not "
+            "quoted (see pmc_sync.mail): fix the answer or the message builder"
+        )
+    return base64.urlsafe_b64encode(data).decode()
 
 
 class GmailMailer:
@@ -56,6 +84,7 @@ class GmailMailer:
         """Send one message.
 
         Raises:
+            UnsafeMessage: the message would reach more than its one recipient.
             SendingPaused: the daily sending limit was reached (now or earlier
                 in this run); nothing was sent.
             GoogleApiError: Gmail refused the message (after retries).

@@ -51,8 +51,11 @@ def _grid(sheet: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for data in sheet.get("data", [])[:1]:
         for row in data.get("rowData", []):
-            rows.append([cell.get("formattedValue") for cell in row.get("values", [])])
-    while rows and not any(v not in (None, "") for v in rows[-1]):
+            values = [cell.get("formattedValue") for cell in row.get("values", [])]
+            while values and values[-1] in (None, ""):
+                values.pop()
+            rows.append(values)
+    while rows and not rows[-1]:
         rows.pop()
     return rows
 
@@ -97,6 +100,14 @@ class GoogleSheets:
                 f"checklist {sheet_id}: no such spreadsheet (HTTP 404); it was "
                 "deleted or the link is wrong: the participant should send a "
                 "link to their own copy"
+            )
+        if status == HTTPStatus.BAD_REQUEST and reason == "FAILED_PRECONDITION":
+            # Sheets' answer for an id that is a Drive file of another kind,
+            # e.g. an uploaded .xlsx or a Google Doc.
+            return ChecklistUnreachable(
+                f"checklist {sheet_id}: not a Google Sheets spreadsheet "
+                f"({message}); the participant should send a link to their copy "
+                "made with File > Make a copy"
             )
         return GoogleApiError(f"checklist {sheet_id}", status, reason, message)
 

@@ -69,6 +69,7 @@ class ApiSession(AuthorizedSession):
         backoff: delays between attempts.
         sheets_reads, sheets_writes: limiters for the Sheets per-minute quota.
         sleep: how to wait (tests pass a recorder).
+        subject: the delegated user, named in auth error messages.
     """
 
     def __init__(
@@ -78,8 +79,10 @@ class ApiSession(AuthorizedSession):
         sheets_reads: RateLimiter,
         sheets_writes: RateLimiter,
         sleep: Callable[[float], None] = time.sleep,
+        subject: str | None = None,
     ) -> None:
         super().__init__(credentials)
+        self.subject = subject
         self.backoff = backoff
         self.sheets_reads = sheets_reads
         self.sheets_writes = sheets_writes
@@ -100,7 +103,7 @@ class ApiSession(AuthorizedSession):
                     method, url, data=data, headers=headers, **kwargs
                 )
             except google.auth.exceptions.RefreshError as exc:
-                raise GoogleAuthError(explain_refresh_error(exc)) from exc
+                raise GoogleAuthError(explain_refresh_error(exc, self.subject)) from exc
             if response.status_code < 400 or attempt + 1 >= self.backoff.attempts:
                 return response
             reason, message = error_details(response.status_code, response.content)
