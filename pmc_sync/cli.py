@@ -4,6 +4,7 @@ pmc-sync demo                     build the sample workspace and sync it
 pmc-sync init DIR --forms F --cohort C
 pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
 pmc-sync status EMAIL
+pmc-sync report [--now T] [--out DIR] [--coaches]
 """
 
 from __future__ import annotations
@@ -236,6 +237,64 @@ def status(
     else:
         for line in progress_lines(result, key):
             click.echo(line)
+
+
+@cli.command("report")
+@workspace_option
+@config_option
+@click.option(
+    "--now", "now_text", help="Evaluate as of this time (default: the clock)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write report.html and the CSV files "
+    "(default: <workspace>/report).",
+)
+@click.option(
+    "--coaches",
+    is_flag=True,
+    help="Add the coaches' section: the confidential mentee assessments, "
+    "aggregated. Share that report with coaches only.",
+)
+def report_command(
+    workspace: Path,
+    config_dir: str | None,
+    now_text: str | None,
+    out_dir: Path | None,
+    coaches: bool,
+) -> None:
+    """Write the program evaluation: report.html (one file, opens offline)
+    and a CSV file per table. Aggregates only: no names or addresses, and
+    groups smaller than [evaluation] min_group_size are suppressed.
+
+    Reads the forms; writes nothing else. Example:
+    pmc-sync report -w ws --now 2026-11-30T18:00:00Z --out /tmp/evaluation
+    """
+    # Imported here: matplotlib is slow to load and only this command needs it.
+    from pmc_sync.evaluation_report import report_from_source
+
+    config = _load(config_dir)
+    try:
+        ws = Workspace.open(workspace, config)
+        path = report_from_source(
+            ws.forms(),
+            ws.decisions(),
+            config,
+            _parse_now(now_text),
+            out_dir or ws.root / "report",
+            coaches=coaches,
+        )
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"report: {path}")
+    if coaches:
+        click.echo("contains the confidential mentee assessments: for coaches only")
 
 
 def _report(result, as_json: bool) -> None:

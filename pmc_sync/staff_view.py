@@ -29,10 +29,10 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from pmc_sync.checklist import NOT_RECOGNISED, UNREACHABLE
 from pmc_sync.config import COUNTED_REQUIREMENTS, REQUIREMENTS
-from pmc_sync.reconcile import REQUIREMENT_FACT
 from pmc_sync.steps import is_locked, next_requirement
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,11 @@ def _iso(value: Any) -> str:
     return "" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
+def _isos(dates: pd.Series) -> pd.Series:
+    """Dates as ISO text ("" when missing), as text even when empty."""
+    return pd.Series([_iso(v) for v in dates], index=dates.index, dtype="object")
+
+
 def _tier_status(facts: pd.DataFrame, withdrawn: pd.Series) -> pd.Series:
     status = pd.Series("registered", index=facts.index, dtype="object")
     t1_started = facts[["pre", "fundamentals", "mondays", "post", "capstone"]].notna()
@@ -131,17 +136,18 @@ def _requirement_cells(result: Any) -> pd.DataFrame:
     recon = result.recon
     progress = recon.progress
     text = pd.Series("open", index=progress.index, dtype="object")
-    counted = progress["requirement"].isin(COUNTED_REQUIREMENTS) & progress[
-        "count"
-    ].gt(0)
+    counted = progress["requirement"].isin(COUNTED_REQUIREMENTS) & progress["count"].gt(
+        0
+    )
     text[counted] = "open: " + progress.loc[counted, "count"].astype(str) + " so far"
+    facts = {person: row for person, row in recon.facts.iterrows()}
     locked = [
-        is_locked(req, recon.facts.loc[person])
+        is_locked(req, facts[person])
         for person, req in zip(progress["participant"], progress["requirement"])
     ]
     text[pd.Series(locked, index=progress.index) & ~progress["done"]] = "locked"
     done = progress["done"].astype(bool)
-    text[done] = "done " + progress.loc[done, "completed_on"].map(_iso)
+    text[done] = "done " + _isos(progress.loc[done, "completed_on"])
     cells = (
         pd.DataFrame(
             {
@@ -195,14 +201,14 @@ def build_roster(result: Any, ledger: pd.DataFrame) -> pd.DataFrame:
             "name": people["full_name"].fillna(""),
             "preferred_name": people["preferred_name"].fillna(""),
             "department": people["department"].fillna(""),
-            "registered_on": people["registered_on"].map(_iso),
+            "registered_on": _isos(people["registered_on"]),
             "status": _tier_status(facts, people["withdrawn"]),
         },
         index=people.index,
     )
     roster = roster.join(_requirement_cells(result))
     roster["next_step"] = next_step
-    roster["last_activity"] = facts["last_activity"].map(_iso)
+    roster["last_activity"] = _isos(facts["last_activity"])
     roster["days_since_activity"] = idle.astype("Int64")
     roster["emails_sent"] = _emails_sent(ledger).reindex(people.index).fillna("")
     roster["checklist"] = [plans[p].outcome if plans[p] else "" for p in people.index]
@@ -214,7 +220,7 @@ def build_roster(result: Any, ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def _items(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
-    items = frame.reindex(columns=QUEUE_COLUMNS).fillna("")
+    items = frame.reindex(columns=QUEUE_COLUMNS).astype("object").fillna("")
     items["kind"] = kind
     items["settle"] = QUEUE_KINDS[kind]
     return items
@@ -229,9 +235,9 @@ def _pending_electives(recon: Any) -> pd.DataFrame:
             {
                 "participant": pending["participant"],
                 "response_id": pending["response_id"],
-                "since": pending["date"].map(_iso),
+                "since": _isos(pending["date"]),
                 "reason": "elective workshop on "
-                + pending["date"].map(_iso)
+                + _isos(pending["date"])
                 + " awaits approval",
             }
         ),
@@ -255,9 +261,9 @@ def _partial_fundamentals(recon: Any) -> pd.DataFrame:
             {
                 "participant": partial["participant"],
                 "response_id": partial["response_id"],
-                "since": partial["date"].map(_iso),
+                "since": _isos(partial["date"]),
                 "reason": "Mentoring Fundamentals on "
-                + partial["date"].map(_iso)
+                + _isos(partial["date"])
                 + " logged without both days; Fundamentals not yet met",
             }
         ),
@@ -276,7 +282,7 @@ def _unmatched(recon: Any) -> pd.DataFrame:
             {
                 "participant": "",
                 "response_id": rows["response_id"],
-                "since": submitted.map(_iso),
+                "since": _isos(submitted),
                 "reason": email
                 + " answered form "
                 + rows["form"]
@@ -314,7 +320,7 @@ def _flags(recon: Any) -> pd.DataFrame:
             {
                 "participant": flags["participant"],
                 "response_id": flags["response_id"],
-                "since": flags["date"].map(_iso),
+                "since": _isos(flags["date"]),
                 "reason": what.fillna(flags["flag"]) + " (" + flags["flag"] + ")",
             }
         ),
@@ -343,7 +349,7 @@ def _checklists(result: Any) -> pd.DataFrame:
                         "response_id": people.loc[
                             who, "registration_response"
                         ].to_numpy(),
-                        "since": people.loc[who, "registered_on"].map(_iso).to_numpy(),
+                        "since": _isos(people.loc[who, "registered_on"]).to_numpy(),
                         "reason": [
                             f"{what}: {reason}" if reason else what
                             for _, reason in stuck
@@ -362,7 +368,7 @@ def _inactive(result: Any, ledger: pd.DataFrame) -> pd.DataFrame:
     due = result.emails_due
     if due is not None and not due.empty:
         due = due[due["event"] == "reminder"]
-        today = facts["today"].reindex(due["participant"]).map(_iso).to_numpy()
+        today = _isos(facts["today"].reindex(due["participant"])).to_numpy()
         reminders = pd.concat(
             [
                 reminders,
@@ -382,7 +388,7 @@ def _inactive(result: Any, ledger: pd.DataFrame) -> pd.DataFrame:
     reminders = reminders[still]
     who = reminders["participant"]
     days = (facts.loc[who, "today"] - facts.loc[who, "last_activity"]).dt.days
-    last_on = facts.loc[who, "last_activity"].map(_iso)
+    last_on = _isos(facts.loc[who, "last_activity"])
     return _items(
         "inactive",
         pd.DataFrame(
@@ -495,14 +501,10 @@ def _write_workbook(path: Path, tabs: dict[str, pd.DataFrame]) -> None:
         sheet.freeze_panes = "B2"
         if len(frame):
             sheet.auto_filter.ref = sheet.dimensions
-        for letter, column in zip(_letters(len(frame.columns)), frame.columns):
+        for number, column in enumerate(frame.columns, start=1):
             longest = frame[column].astype(str).str.len().max() if len(frame) else 0
             width = max(len(str(column)), int(longest or 0))
-            sheet.column_dimensions[letter].width = min(60, width + 2)
+            sheet.column_dimensions[get_column_letter(number)].width = min(
+                60, width + 2
+            )
     book.save(path)
-
-
-def _letters(count: int) -> list[str]:
-    from openpyxl.utils import get_column_letter
-
-    return [get_column_letter(i) for i in range(1, count + 1)]
