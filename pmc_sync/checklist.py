@@ -209,13 +209,17 @@ def plan_checklist(
             r, c = rows[key], columns[header]
             if cell_text(current(r, c)) != cell_text(value):
                 changes.append(CellChange(r, c, current(r, c), value))
+    differing = _grid_differences(activity_grid, activity_rows)
+    # "Last synced" moves when something else changed, and at least daily:
+    # a run that changes nothing else writes nothing (no request at all).
     synced_at = _find(grid, config.checklist["last_synced_label"])
     if synced_at is not None:
         r, c = synced_at[0], synced_at[1] + 1
-        if cell_text(current(r, c)) != last_synced:
+        shown = cell_text(current(r, c))
+        stale = shown[:10] != last_synced[:10]
+        if shown != last_synced and (changes or differing or stale):
             changes.append(CellChange(r, c, current(r, c), last_synced))
 
-    differing = _grid_differences(activity_grid, activity_rows)
     return ChecklistPlan(
         outcome=WRITTEN,
         changes=changes,

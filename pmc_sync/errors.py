@@ -39,3 +39,14 @@ class ChecklistUnreachable(PmcSyncError):
 
 class DeliveryError(PmcSyncError):
     """An email could not be handed to the mail service."""
+
+
+class DeliveryPaused(DeliveryError):
+    """The mail service takes no more mail this run (a daily limit)."""
+
+
+class DeliveryUncertain(DeliveryError, OSError):
+    """The mail service failed in a way that leaves unknown whether it sent.
+
+    The email stays recorded as "sending"; the next run asks the service.
+    """

@@ -14,8 +14,8 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any

@@ -169,6 +169,13 @@ def _nth_date(rows: pd.DataFrame, n: int, by: str = "date") -> pd.Series:
     return ordered[rank == n].set_index("participant")[by]
 
 
+def _per_row(rows: pd.DataFrame, by_participant: pd.Series) -> pd.Series:
+    """A participant's value on each of their rows (a map that keeps dtypes
+    even when there are no rows)."""
+    values = by_participant.reindex(rows["participant"]).to_numpy()
+    return pd.Series(values, index=rows.index, dtype=by_participant.dtype)
+
+
 def _first(rows: pd.DataFrame, mask: pd.Series) -> pd.Series:
     return rows[mask].groupby("participant")["date"].min()
 
@@ -209,7 +216,7 @@ def reconcile(
     problems.append(date_problems)
     today = pd.Timestamp(now.astimezone(config.tz).date())
     facts, activities, flags = _apply_rules(activities, people, decisions, config)
-    facts["last_activity"] = _last_activity(data[matched])
+    facts["last_activity"] = _last_activity(data[matched], activities)
     facts["today"] = today
     problems.append(_suspicious_dates(activities, config, today))
     return Reconciliation(
@@ -475,7 +482,7 @@ def _tier1(
     )
     facts["post_unlocked"] = _all_met(facts, ["pre", "fundamentals", "mondays"])
 
-    t1_done = act["participant"].map(facts["t1_complete"])
+    t1_done = _per_row(act, facts["t1_complete"])
     tier1_monday = (kind == "monday") & (t1_done.isna() | (act["date"] <= t1_done))
     act.loc[kind.isin(["fundamentals", "t1_pre", "t1_post", "t1_capstone"]), "tier"] = (
         "Tier 1"
@@ -487,14 +494,15 @@ def _tier1(
 
 def _all_met(facts: pd.DataFrame, parts: list[str]) -> pd.Series:
     """The date the last of ``parts`` was met, when all are."""
-    return facts[parts].max(axis=1).where(facts[parts].notna().all(axis=1))
+    latest = facts[parts].max(axis=1).where(facts[parts].notna().all(axis=1))
+    return latest.astype("datetime64[ns]")  # also when there is nobody yet
 
 
 def _tier2_before_tier1(act: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     """Tier 2 evidence dated before Tier 1 completion: shown, not counted, flagged."""
     evidence = act["kind"].isin([*T2_FORMS, *T2_LOGS])
     act.loc[evidence, "tier"] = "Tier 2"
-    t1_done = act["participant"].map(facts["t1_complete"])
+    t1_done = _per_row(act, facts["t1_complete"])
     early = evidence & (t1_done.isna() | (act["date"] < t1_done)) & act["counted"]
     rows = act[early]
     flags = pd.DataFrame(
@@ -539,7 +547,7 @@ def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     facts["mentoring_start"] = latest.groupby("participant")["start"].last()
 
     reflections = kind == "weekly_reflection"
-    start_of = act["participant"].map(facts["mentoring_start"])
+    start_of = _per_row(act, facts["mentoring_start"])
     _not_counted(
         act,
         reflections & start_of.isna(),
@@ -564,7 +572,7 @@ def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     weekly = act[act["counted"] & reflections]
     facts["reflections"] = _nth_date(weekly, config.reflections_required)
     facts["reflection_weeks"] = _count(weekly)
-    started = weekly["participant"].map(facts["mentoring_start"])
+    started = _per_row(weekly, facts["mentoring_start"])
     long_enough = (weekly["date"] - started).dt.days >= config.mentoring_days_required
     facts["period"] = weekly[long_enough].groupby("participant")["date"].min()
     latest_reflection = weekly.groupby("participant")["date"].max()
@@ -663,17 +671,15 @@ def _order_flags(act: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     return flags
 
 
-def _last_activity(rows: pd.DataFrame) -> pd.Series:
+def _last_activity(rows: pd.DataFrame, activities: pd.DataFrame) -> pd.Series:
     """The later of each participant's latest submission day and activity date."""
-    day = rows.groupby("participant")["day"].max()
-    if "date" in rows:
-        answered, _ = parse_date_answers(rows["date"], rows["day"])
-        day = (
-            pd.concat([day, answered.groupby(rows["participant"]).max()])
-            .groupby(level=0)
-            .max()
-        )
-    return day
+    days = pd.concat(
+        [
+            rows.groupby("participant")["day"].max(),
+            activities.groupby("participant")["date"].max(),
+        ]
+    )
+    return days.groupby(level=0).max()
 
 
 def _suspicious_dates(

@@ -189,6 +189,8 @@ class SqliteState:
             raise StateUnavailable(
                 f"{self.path}: cannot store responses ({exc})"
             ) from exc
+        if full:
+            return fresh  # what was read is all there is: no need to re-read it
         payloads = self.db.execute(
             "SELECT payload FROM responses WHERE form = ? ORDER BY rowid", (form_key,)
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from jinja2 import TemplateError
 
 from pmc_sync import faults
 from pmc_sync.checklist import (
@@ -29,7 +30,12 @@ from pmc_sync.checklist import (
 from pmc_sync.config import Config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.due import emails_due
-from pmc_sync.errors import ChecklistUnreachable
+from pmc_sync.errors import (
+    ChecklistUnreachable,
+    DeliveryError,
+    DeliveryPaused,
+    DeliveryUncertain,
+)
 from pmc_sync.links import sheet_id_from_link, sheet_url
 from pmc_sync.mail import OutgoingEmail, Renderer
 from pmc_sync.ports import Ports
@@ -191,6 +197,12 @@ def _plan_checklists(
                 outcome=UNREACHABLE, reason=str(exc)
             )
             continue
+        except OSError as exc:  # the service failed, not the participant's link
+            _fail(result, person, f"reading the checklist of {person}", str(exc))
+            result.checklists[person] = ChecklistPlan(
+                outcome=f"read failed: {exc}", sheet_id=sheet_id
+            )
+            continue
         mine = (
             activities.get_group(person)
             if person in activities.groups
@@ -244,45 +256,53 @@ def _write_checklists(result: RunResult, ports: Ports, state) -> None:
 def _send_emails(
     result: RunResult, ports: Ports, state, config: Config, links: StepLinks
 ) -> None:
-    outbox = ports.mail
+    """Send what is due: claim each in the ledger, hand it over, record it."""
     renderer = Renderer(config)
     today = result.now.astimezone(config.tz).date().isoformat()
-    for row in result.emails_due.itertuples(index=False):
-        if row.participant in result.failed_participants:
+    due = list(result.emails_due.itertuples(index=False))
+    for position, row in enumerate(due):
+        person, event = row.participant, row.event
+        if person in result.failed_participants:
             continue
-        email = _compose(
-            result, renderer, config, links, row.participant, row.event, int(row.seq)
-        )
-        if not state.mark_sending(
-            row.participant,
-            row.event,
-            email.seq,
-            email.message_id,
-            today,
-            result.run_id,
-        ):
-            log.info(
-                "email %s to %s is already recorded by another run",
-                row.event,
-                row.participant,
+        where = f"email {event} to {person}"
+        try:
+            email = _compose(
+                result, renderer, config, links, person, event, int(row.seq)
             )
+        except TemplateError as exc:
+            _fail(result, person, where, f"template {event}: {exc}")
+            continue
+        if not state.mark_sending(
+            person, event, email.seq, email.message_id, today, result.run_id
+        ):
+            log.info("email %s to %s is already claimed by another run", event, person)
             continue
         try:
-            outbox.deliver(email.message)
-        except (OSError, faults.InjectedFault) as exc:
-            state.forget_unsent(row.participant, row.event, email.seq)
-            result.problems.append(
-                {
-                    "where": f"email {row.event} to {row.participant}",
-                    "problem": str(exc),
-                }
-            )
-            result.failed_participants.add(row.participant)
+            ports.mail.deliver(email.message)
+        except DeliveryPaused as exc:
+            state.forget_unsent(person, event, email.seq)
+            waiting = len(due) - position
+            result.held = f"sending paused; {waiting} email(s) wait for a later run"
+            result.problems.append({"where": "email", "problem": f"{exc}"})
+            log.error("sending paused: %d email(s) wait for a later run", waiting)
+            return
+        except DeliveryUncertain as exc:
+            _fail(result, person, where, str(exc))  # stays "sending": checked next run
+            continue
+        except (OSError, DeliveryError, faults.InjectedFault) as exc:
+            state.forget_unsent(person, event, email.seq)
+            _fail(result, person, where, str(exc))
             continue
         faults.checkpoint("after_deliver")
-        state.mark_sent(row.participant, row.event, email.seq)
-        result.emails_sent.append((row.participant, row.event, email.seq))
-        log.info("email %s sent to %s", row.event, row.participant)
+        state.mark_sent(person, event, email.seq)
+        result.emails_sent.append((person, event, email.seq))
+        log.info("email %s sent to %s", event, person)
+
+
+def _fail(result: RunResult, person: str, where: str, problem: str) -> None:
+    result.problems.append({"where": where, "problem": problem})
+    result.failed_participants.add(person)
+    log.error("%s failed for %s", where.split(" to ")[0], person)
 
 
 def _compose(result, renderer, config, links, person, event, seq) -> OutgoingEmail:

@@ -128,3 +128,19 @@ def test_sync_outside_a_workspace_says_how_to_make_one(tmp_path):
 def test_every_command_has_help():
     for name, command in cli.commands.items():
         assert command.help and len(command.help.split()) > 3, name
+
+
+def test_a_cohort_with_no_responses_at_all_syncs_cleanly(tmp_path):
+    empty = tmp_path / "empty-cohort"
+    empty.mkdir()
+    ws = tmp_path / "ws"
+    init = CliRunner().invoke(
+        cli, ["init", str(ws), "--forms", str(KIT / "forms"), "--cohort", str(empty)]
+    )
+    assert init.exit_code == 0, init.output
+
+    result = CliRunner().invoke(cli, ["sync", "-w", str(ws), "--now", NOW, "--json"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["participants"], summary["emails_sent"]) == (0, 0)

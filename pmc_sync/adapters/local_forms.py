@@ -56,29 +56,31 @@ class LocalForms:
             yield {**page, "responses": kept}
 
     def _pages(self, form_key: str) -> Iterator[dict[str, Any]]:
+        """Each page in turn (one in memory at a time), in page-number order,
+        for as long as the previous page names a next one."""
         folder = self.root / "responses" / form_key
-        pages = sorted(folder.glob("page-*.json"))
-        if not pages:
-            return
-        by_order = [_read_json(p) for p in pages]
-        yield by_order[0]
-        token = by_order[0].get("nextPageToken")
-        remaining = list(zip(pages[1:], by_order[1:]))
-        seen = {token}
-        while token:
-            if not remaining:
-                raise WorkspaceError(
-                    f"{folder}: nextPageToken {token!r} points past the last page"
+        paths = sorted(folder.glob("page-*.json"), key=_page_number)
+        token, seen = None, set()
+        for number, path in enumerate(paths):
+            if number and not token:
+                log.warning(
+                    "%s: %d page(s) after the last nextPageToken were not read",
+                    folder,
+                    len(paths) - number,
                 )
-            path, page = remaining.pop(0)
+                return
+            page = _read_json(path)
             yield page
             token = page.get("nextPageToken")
             if token in seen:
                 raise WorkspaceError(f"{path}: nextPageToken {token!r} repeats")
             seen.add(token)
-        if remaining:
-            log.warning(
-                "%s: %d page(s) after the last nextPageToken were not read",
-                folder,
-                len(remaining),
+        if token:
+            raise WorkspaceError(
+                f"{folder}: nextPageToken {token!r} points past the last page"
             )
+
+
+def _page_number(path: Path) -> tuple[int, str]:
+    digits = "".join(ch for ch in path.stem if ch.isdigit())
+    return (int(digits) if digits else 0, path.name)

@@ -7,7 +7,7 @@ orchestrator records it against that participant and the run goes on.
 
 from __future__ import annotations
 
-from pmc_sync.errors import DeliveryError, PmcSyncError
+from pmc_sync.errors import DeliveryError, DeliveryPaused, PmcSyncError
 
 
 class GoogleError(PmcSyncError):
@@ -29,7 +29,7 @@ class GoogleApiError(GoogleError, OSError):
         super().__init__(f"{what}: HTTP {status} {reason or ''} {detail}".strip())
 
 
-class SendingPaused(DeliveryError, OSError):
+class SendingPaused(DeliveryPaused, OSError):
     """Gmail's daily sending limit is reached: no more email goes out this run."""
 
     def __init__(self, mailbox: str, held_back: int, detail: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
+from pmc_sync.errors import DeliveryUncertain
 from pmc_sync.google.auth import explain_gmail_error
 from pmc_sync.google.errors import GoogleApiError, SendingPaused, UnsafeMessage
 from pmc_sync.google.retry import is_daily_limit
@@ -112,6 +113,12 @@ class GmailMailer:
                     message_id,
                 )
                 return
+            if status >= 500:
+                raise DeliveryUncertain(
+                    f"sending {message_id}: Gmail answered {status} and the "
+                    "message is not (yet) in the mailbox; kept as 'sending' so "
+                    "the next run checks again before sending it"
+                ) from exc
             raise self._error(f"sending {message_id}", exc) from exc
         log.debug("sent %s", message_id)
 

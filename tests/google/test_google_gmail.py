@@ -130,8 +130,10 @@ def test_a_run_that_hits_the_daily_limit_reports_what_waits(tmp_path, config):
     assert result.emails_sent == []
     assert fake.count("gmail.send") == 1
     held = [p for p in result.problems if "daily sending limit" in p["problem"]]
-    # The orchestrator skips a participant's later emails after one fails.
-    assert len(held) == result.emails_due["participant"].nunique() > 1
+    assert len(held) == 1  # one problem for the run, not one per participant
+    waiting = len(result.emails_due)
+    assert result.held == f"sending paused; {waiting} email(s) wait for a later run"
+    assert result.exit_code == 1 and not result.failed_participants
     with served(fake):
         state = ports.open_state(True)
     assert state.ledger().empty
