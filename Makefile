@@ -1,10 +1,12 @@
 # `make demo` and `make test` work on a fresh machine: each builds the
 # virtual environment in .venv first (once, and again when pyproject changes).
+# `make test` also installs Debian's chromium when it is missing and this is
+# root (the report screenshot test renders in it; it skips without one).
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: demo test bench
+.PHONY: demo test bench browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,12 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/pmc-sync demo
 
-test: $(VENV)/.installed
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

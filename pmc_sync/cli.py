@@ -62,6 +62,34 @@ workspace_option = click.option(
     show_default=f"${WORKSPACE_ENV} or ./workspace",
     help="The local workspace folder.",
 )
+BACKEND_ENV = "PMC_SYNC_BACKEND"
+
+
+def backend_options(command):
+    """--backend and --google-config, shared by the commands that sync."""
+    command = click.option(
+        "--google-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The Google settings file (default: config/google.toml).",
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(["local", "google"]),
+        default=lambda: os.environ.get(BACKEND_ENV, "local"),
+        show_default=f"${BACKEND_ENV} or local",
+        help="Where forms, checklists, mail and state live.",
+    )(command)
+
+
+def _open_ports(backend: str, workspace: Path, config, google_config: Path | None):
+    """The local workspace, or the Google Workspace adapters."""
+    if backend == "google":
+        from pmc_sync.google import google_ports, load_google_settings
+
+        return google_ports(load_google_settings(google_config), config)
+    return Workspace.open(workspace, config)
+
+
 config_option = click.option(
     "--config",
     "config_dir",
@@ -167,8 +195,11 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     "(a response deleted in the form then stops counting).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@backend_options
 def sync(
     workspace: Path,
+    backend: str,
+    google_config: Path | None,
     config_dir: str | None,
     now_text: str | None,
     dry_run: bool,
@@ -184,9 +215,9 @@ def sync(
     config = _load(config_dir)
     now = _parse_now(now_text)
     try:
-        ws = Workspace.open(workspace, config)
+        ports = _open_ports(backend, workspace, config, google_config)
         result = run_sync(
-            ws, config, now, dry_run=dry_run, participant=participant, full=full
+            ports, config, now, dry_run=dry_run, participant=participant, full=full
         )
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
@@ -213,9 +244,12 @@ def sync(
     is_flag=True,
     help="Print as JSON, in the shape of the kit's expected.json.",
 )
+@backend_options
 def status(
     email: str,
     workspace: Path,
+    backend: str,
+    google_config: Path | None,
     config_dir: str | None,
     now_text: str | None,
     as_json: bool,
@@ -223,9 +257,9 @@ def status(
     """Print one participant's progress table (reads only; writes nothing)."""
     config = _load(config_dir)
     try:
-        ws = Workspace.open(workspace, config)
+        ports = _open_ports(backend, workspace, config, google_config)
         result = run_sync(
-            ws, config, _parse_now(now_text), dry_run=True, participant=email
+            ports, config, _parse_now(now_text), dry_run=True, participant=email
         )
     except PmcSyncError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -295,6 +329,38 @@ def report_command(
     click.echo(f"report: {path}")
     if coaches:
         click.echo("contains the confidential mentee assessments: for coaches only")
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--google-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Google settings file (default: config/google.toml).",
+)
+@click.option("--now", "now_text", help="As of this time (default: the clock).")
+def provision(config_dir: str | None, google_config: Path | None, now_text) -> None:
+    """Copy the master checklist for each registrant who gave no usable link.
+
+    Google Workspace only: each copy is shared with its participant as
+    writer and recorded in the control spreadsheet ("Checklist copies"); the
+    next sync writes it and the welcome email links it.
+    """
+    from pmc_sync.google import load_google_settings, provision_checklists
+
+    config = _load(config_dir)
+    try:
+        settings = load_google_settings(google_config)
+        made = provision_checklists(settings, config, _parse_now(now_text))
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    for person, sheet_id in made:
+        click.echo(f"{person}: new checklist {sheet_id}")
+    click.echo(f"{len(made)} checklist(s) provisioned")
 
 
 def _report(result, as_json: bool) -> None:

@@ -9,6 +9,7 @@ validation; the workspace adapter reads and writes the staff's file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,9 @@ class StaffDecisions:
     aliases: dict[str, str] = field(default_factory=dict)
     withdrawn: frozenset[str] = frozenset()
     dismissed_unmatched: frozenset[str] = frozenset()
+    # Checklist copies made for participants (``pmc-sync provision``): they
+    # replace the link given at registration.
+    checklists: dict[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     # True when the staff's file could not be read at all: the run then
     # writes and sends nothing, since it cannot know who withdrew.
@@ -91,5 +95,57 @@ def decisions_from_json(data: Any, source: str = "staff decisions") -> StaffDeci
         },
         withdrawn=frozenset(normalise_email(v) for v in text_list("withdrawn")),
         dismissed_unmatched=frozenset(text_list("dismissed_unmatched")),
+        problems=tuple(problems),
+    )
+
+
+Rows = Callable[[str], list[tuple[int, list[str]]]]
+# Tabs a staff file may lack (older files): their absence is not a problem.
+OPTIONAL_TABS = frozenset({"Checklist copies"})
+
+
+def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDecisions:
+    """Decisions from a staff spreadsheet's tabs, whichever adapter read them.
+
+    ``rows(tab)`` gives (row number, cell texts) for each non-blank row under
+    the header; a row that cannot be read is reported and skipped.
+    """
+    substitutions = []
+    for number, values in rows("Fundamentals substitutions"):
+        try:
+            approved = dt.date.fromisoformat(values[1])
+        except ValueError:
+            problems.append(
+                f"{source}: Fundamentals substitutions row {number}: 'Approved on' "
+                f"{values[1]!r} is not a date YYYY-MM-DD; skipped"
+            )
+            continue
+        substitutions.append(
+            Substitution(normalise_email(values[0]), approved, values[2])
+        )
+    pairs = {}
+    for tab in ("Aliases", "Checklist copies"):
+        pairs[tab] = {}
+        for number, values in rows(tab):
+            key, value = normalise_email(values[0]), values[1].strip()
+            if tab == "Aliases":
+                value = normalise_email(value)
+            if not key or not value:
+                problems.append(f"{source}: {tab} row {number}: needs both; skipped")
+                continue
+            pairs[tab][key] = value
+    return StaffDecisions(
+        elective_approvals=frozenset(
+            v[0] for _, v in rows("Elective approvals") if v[0]
+        ),
+        substitutions=tuple(substitutions),
+        aliases=pairs["Aliases"],
+        withdrawn=frozenset(
+            normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]
+        ),
+        dismissed_unmatched=frozenset(
+            v[0] for _, v in rows("Dismissed unmatched") if v[0]
+        ),
+        checklists=pairs["Checklist copies"],
         problems=tuple(problems),
     )

@@ -69,3 +69,6 @@ class Ports:
     mail: Mailer
     decisions: Callable[[], StaffDecisions]
     open_state: Callable[[bool], Any]
+    # Writes the staff's roster and needs-attention queue after a run
+    # (the run's result and the email ledger); None where there is none.
+    staff_view: Callable[[Any, pd.DataFrame], None] | None = None

@@ -156,6 +156,10 @@ def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFram
     first_word = people["full_name"].fillna("").str.split().str[0]
     people["display_name"] = people["preferred_name"].fillna(first_word).fillna("")
     people["withdrawn"] = people.index.isin(decisions.withdrawn)
+    copies = pd.Series(decisions.checklists, dtype="object")
+    people["checklist_link"] = copies.reindex(people.index).fillna(
+        people["checklist_link"]
+    )
     people.index.name = "participant"
     return people
 

@@ -130,6 +130,11 @@ def run_sync(
             return result
         _write_checklists(result, ports, state)
         _send_emails(result, ports, state, config, links)
+        if ports.staff_view and only is None:  # a one-person run knows too little
+            try:
+                ports.staff_view(result, state.ledger())
+            except OSError as exc:  # e.g. the file is open in Excel on Windows
+                result.problems.append({"where": "staff view", "problem": str(exc)})
         if only is None:
             state.save_progress(recon.progress)
         else:

@@ -23,6 +23,7 @@ from pmc_sync.config import Config
 from pmc_sync.decisions import StaffDecisions, decisions_from_json
 from pmc_sync.errors import WorkspaceError
 from pmc_sync.ports import Ports
+from pmc_sync.staff_view import write_staff_view
 from pmc_sync.state import SqliteState
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo"
@@ -69,6 +70,9 @@ class Workspace:
             mail=self.outbox(),
             decisions=self.decisions,
             open_state=lambda read_only: self.state(read_only=read_only),
+            staff_view=lambda result, ledger: write_staff_view(
+                self.root, result, ledger
+            ),
         )
 
 

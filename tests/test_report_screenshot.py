@@ -75,7 +75,7 @@ document.body.appendChild(out);
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     if not Path(CHROMIUM).is_file():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs it")
+            pytest.fail(f"{CHROMIUM} is missing; make test installs it")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
     return subprocess.run(

@@ -14,7 +14,11 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import TYPE_STRING
 
-from pmc_sync.decisions import StaffDecisions, Substitution, normalise_email
+from pmc_sync.decisions import (
+    OPTIONAL_TABS,
+    StaffDecisions,
+    decisions_from_rows,
+)
 
 TABS = {
     "Elective approvals": ["Response ID", "Approved by", "Note"],
@@ -22,6 +26,7 @@ TABS = {
     "Aliases": ["Other address", "Participant email"],
     "Withdrawn": ["Participant email", "Note"],
     "Dismissed unmatched": ["Response ID", "Note"],
+    "Checklist copies": ["Participant email", "Spreadsheet ID"],
 }
 _HELD = "nothing written or sent until it is fixed"
 ABOUT = [
@@ -58,6 +63,7 @@ def write_decisions(path: Path, decisions: StaffDecisions) -> None:
         "Aliases": [[k, v] for k, v in sorted(decisions.aliases.items())],
         "Withdrawn": [[e, ""] for e in sorted(decisions.withdrawn)],
         "Dismissed unmatched": [[r, ""] for r in sorted(decisions.dismissed_unmatched)],
+        "Checklist copies": [[k, v] for k, v in sorted(decisions.checklists.items())],
     }
     for title, header in TABS.items():
         sheet = book.create_sheet(title)
@@ -86,7 +92,8 @@ def read_decisions(path: Path) -> StaffDecisions:
 
     def rows(title: str) -> list[tuple[int, list[str]]]:
         if title not in book.sheetnames:
-            problems.append(f"{name}: tab {title!r} is missing")
+            if title not in OPTIONAL_TABS:
+                problems.append(f"{name}: tab {title!r} is missing")
             return []
         out = []
         for number, row in enumerate(
@@ -97,41 +104,6 @@ def read_decisions(path: Path) -> StaffDecisions:
                 out.append((number, values + [""] * 3))
         return out
 
-    substitutions = []
-    for number, values in rows("Fundamentals substitutions"):
-        try:
-            approved = dt.date.fromisoformat(values[1])
-        except ValueError:
-            problems.append(
-                f"{name}: Fundamentals substitutions row {number}: "
-                f"'Approved on' {values[1]!r} is not a date YYYY-MM-DD; skipped"
-            )
-            continue
-        substitutions.append(
-            Substitution(normalise_email(values[0]), approved, values[2])
-        )
-    aliases = {}
-    for number, values in rows("Aliases"):
-        other, person = normalise_email(values[0]), normalise_email(values[1])
-        if not other or not person:
-            problems.append(
-                f"{name}: Aliases row {number}: needs both addresses; skipped"
-            )
-            continue
-        aliases[other] = person
-    decisions = StaffDecisions(
-        elective_approvals=frozenset(
-            v[0] for _, v in rows("Elective approvals") if v[0]
-        ),
-        substitutions=tuple(substitutions),
-        aliases=aliases,
-        withdrawn=frozenset(
-            normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]
-        ),
-        dismissed_unmatched=frozenset(
-            v[0] for _, v in rows("Dismissed unmatched") if v[0]
-        ),
-        problems=tuple(problems),
-    )
+    decisions = decisions_from_rows(rows, name, problems)
     book.close()
     return decisions

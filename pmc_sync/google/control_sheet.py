@@ -29,7 +29,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from pmc_sync.adapters.local_staff import TABS as DECISION_TABS
-from pmc_sync.decisions import StaffDecisions, Substitution, normalise_email
+from pmc_sync.decisions import OPTIONAL_TABS, StaffDecisions, decisions_from_rows
 from pmc_sync.due import LEDGER_COLUMNS
 from pmc_sync.errors import StateUnavailable
 from pmc_sync.google.sheets_api import GRID_FIELDS, quote_title
@@ -479,49 +479,14 @@ def decisions_from_tabs(tabs: dict[str, Table], source: str) -> StaffDecisions:
     problems: list[str] = []
 
     def rows(title: str) -> list[tuple[int, list[str]]]:
-        table = tabs[title]
-        if not table.exists:
-            problems.append(f"{source}: tab {title!r} is missing")
+        table = tabs.get(title)
+        if table is None or not table.exists:
+            if title not in OPTIONAL_TABS:
+                problems.append(f"{source}: tab {title!r} is missing")
             return []
         return [(i + 2, [v.strip() for v in r] + [""] * 3) for i, r in table.live()]
 
-    substitutions = []
-    for number, values in rows("Fundamentals substitutions"):
-        try:
-            approved = dt.date.fromisoformat(values[1])
-        except ValueError:
-            problems.append(
-                f"{source}: Fundamentals substitutions row {number}: 'Approved on' "
-                f"{values[1]!r} is not a date YYYY-MM-DD (format the column as "
-                "plain text); skipped"
-            )
-            continue
-        substitutions.append(
-            Substitution(normalise_email(values[0]), approved, values[2])
-        )
-    aliases = {}
-    for number, values in rows("Aliases"):
-        other, person = normalise_email(values[0]), normalise_email(values[1])
-        if not other or not person:
-            problems.append(
-                f"{source}: Aliases row {number}: needs both addresses; skipped"
-            )
-            continue
-        aliases[other] = person
-    return StaffDecisions(
-        elective_approvals=frozenset(
-            v[0] for _, v in rows("Elective approvals") if v[0]
-        ),
-        substitutions=tuple(substitutions),
-        aliases=aliases,
-        withdrawn=frozenset(
-            normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]
-        ),
-        dismissed_unmatched=frozenset(
-            v[0] for _, v in rows("Dismissed unmatched") if v[0]
-        ),
-        problems=tuple(problems),
-    )
+    return decisions_from_rows(rows, source, problems)
 
 
 def _utcnow() -> str:

@@ -527,8 +527,10 @@ def control_tabs(decisions: dict) -> dict[str, list[list[str]]]:
         "Withdrawn": [[e, ""] for e in decisions["withdrawn"]],
         "Dismissed unmatched": [[r, ""] for r in decisions["dismissed_unmatched"]],
     }
-    return {
-        title: [list(header), *rows[title]] for title, header in DECISION_TABS.items()
+    return {  # an optional tab (Checklist copies) is not set up yet
+        title: [list(header), *rows[title]]
+        for title, header in DECISION_TABS.items()
+        if title in rows
     }
 
 
