@@ -139,7 +139,7 @@ def _identity(
 
 
 def _registrations(regs: pd.DataFrame, decisions: StaffDecisions) -> pd.DataFrame:
-    regs = regs.sort_values(["submitted", "response_id"], kind="stable")
+    regs = regs.sort_values("_order")
     fields = ["full_name", "preferred_name", "department", "checklist_link"]
     cleaned = regs[["participant", *fields]].copy()
     for name in fields:
@@ -168,7 +168,7 @@ def _nth_date(rows: pd.DataFrame, n: int, by: str = "date") -> pd.Series:
     """Per participant, the date of the n-th row in date order (NaT if fewer)."""
     if n <= 0:
         return rows.groupby("participant")[by].min()
-    ordered = rows.sort_values([by, "submitted", "response_id"], kind="stable")
+    ordered = rows.sort_values([by, "_order"])
     rank = ordered.groupby("participant").cumcount() + 1
     return ordered[rank == n].set_index("participant")[by]
 
@@ -249,8 +249,11 @@ def _latest_versions(responses: pd.DataFrame, config: Config) -> pd.DataFrame:
         data["last_submitted"], utc=True, format="ISO8601", errors="coerce"
     )
     data["submitted"] = submitted.fillna(created)
+    # One sort by (time, id) gives every response its place, "_order": every
+    # later "first" or "latest" is by _order, so ties never depend on input.
     data = data.sort_values(["submitted", "response_id"], kind="stable")
     data = data.drop_duplicates(["form", "response_id"], keep="last")
+    data["_order"] = np.arange(len(data))
     local = data["submitted"].dt.tz_convert(config.time_zone).dt.tz_localize(None)
     data["day"] = local.dt.normalize()
     first = created.loc[data.index].fillna(data["submitted"])
@@ -261,7 +264,7 @@ def _latest_versions(responses: pd.DataFrame, config: Config) -> pd.DataFrame:
 
 
 def _repeat_registrations(regs: pd.DataFrame) -> pd.DataFrame:
-    ordered = regs.sort_values(["submitted", "response_id"], kind="stable")
+    ordered = regs.sort_values("_order")
     again = ordered[ordered.duplicated("participant")]
     return pd.DataFrame(
         {
@@ -345,6 +348,7 @@ def _activity_table(
             "date": dates,
             "response_id": logs["response_id"],
             "submitted": logs["submitted"],
+            "_order": logs["_order"],
             "counted": True,
             "reason": "",
             "tier": "",
@@ -420,9 +424,8 @@ def _apply_rules(
     config: Config,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Mark what counts, and find the date each requirement was met."""
-    act = act.sort_values(
-        ["participant", "date", "submitted", "response_id"], kind="stable"
-    ).copy()
+    # Row order within each participant is (date, _order); groupby keeps it.
+    act = act.sort_values(["date", "_order"]).copy()
     facts = pd.DataFrame(index=people.index)
     facts["registered_on"] = people["registered_on"]
     _unusable_evidence(act, facts, config)
@@ -547,7 +550,7 @@ def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     facts["t2_pre"] = t2_pres.groupby("participant")["date"].min()
     named = _nonblank(t2_pres["_mentee_name"]) & has_start
     facts["mentee"] = t2_pres[named].groupby("participant")["date"].min()
-    latest = t2_pres[has_start].sort_values(["submitted", "response_id"], kind="stable")
+    latest = t2_pres[has_start].sort_values("_order")
     facts["mentoring_start"] = latest.groupby("participant")["start"].last()
 
     reflections = kind == "weekly_reflection"
@@ -589,7 +592,7 @@ def _tier2(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     training = act[
         counted
         & (((kind == "monday") & (act["tier"] == "Tier 2")) | (kind == "elective"))
-    ].sort_values(["participant", "date", "submitted", "response_id"], kind="stable")
+    ].sort_values(["date", "_order"])
     total = training.groupby("participant").cumcount() + 1
     mondays = (training["kind"] == "monday").astype(int)
     monday_total = mondays.groupby(training["participant"]).cumsum()
