@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -23,13 +24,15 @@ import pandas as pd
 from pmc_sync.config import load_config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
+from pmc_sync.lease import LeaseHeld, LocalLease, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
-from pmc_sync.sync import run_sync, summary_counts
+from pmc_sync.sync import RunResult, run_sync, summary_counts
 from pmc_sync.workspace import DEMO_DATA, Workspace, init_workspace
 
 WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
 EXIT_FAILED_PARTICIPANTS = 1
 EXIT_CONFIG = 2
+EXIT_LEASE_HELD = 3
 
 
 def _parse_now(value: str | None) -> dt.datetime:
@@ -88,6 +91,52 @@ def _open_ports(backend: str, workspace: Path, config, google_config: Path | Non
 
         return google_ports(load_google_settings(google_config), config)
     return Workspace.open(workspace, config)
+
+
+wait_option = click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="When another run holds the lease, wait up to this many seconds for "
+    "it (default: exit at once with status 3).",
+)
+
+
+def _run_leased(
+    backend: str,
+    workspace: Path,
+    config,
+    google_config: Path | None,
+    now: dt.datetime,
+    *,
+    wait_seconds: float = 0,
+    job: str = "sync",
+    dry_run: bool = False,
+    **options,
+) -> RunResult:
+    """Open the ports, hold the lease for the run, run it.
+
+    Exits 2 on a configuration, credentials or workspace error and 3 when
+    another run holds the lease: in both cases nothing was done. A dry run
+    writes nothing, so it takes no lease.
+    """
+    try:
+        ports = _open_ports(backend, workspace, config, google_config)
+        # TODO: the Google backend has no lease yet (a "Lease" row in the
+        # control spreadsheet); Cloud Run jobs rely on --parallelism=1.
+        lease = None if dry_run or backend == "google" else LocalLease(workspace)
+        with hold(lease, job, wait_seconds) if lease else nullcontext():
+            return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
+    except LeaseHeld as exc:
+        click.echo(f"not run: {exc}", err=True)
+        sys.exit(EXIT_LEASE_HELD)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
 
 
 config_option = click.option(
@@ -195,6 +244,7 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     "(a response deleted in the form then stops counting).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@wait_option
 @backend_options
 def sync(
     workspace: Path,
@@ -206,25 +256,26 @@ def sync(
     participant: str | None,
     full: bool,
     as_json: bool,
+    wait_seconds: float,
 ) -> None:
     """Pull every form, reconcile, update checklists and send due emails.
 
     Exit status: 0 all done, 1 some participants failed (the rest were
-    done), 2 configuration error (nothing done).
+    done), 2 configuration or credentials error (nothing done), 3 another
+    run holds the lease (nothing done).
     """
     config = _load(config_dir)
-    now = _parse_now(now_text)
-    try:
-        ports = _open_ports(backend, workspace, config, google_config)
-        result = run_sync(
-            ports, config, now, dry_run=dry_run, participant=participant, full=full
-        )
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    result = _run_leased(
+        backend,
+        workspace,
+        config,
+        google_config,
+        _parse_now(now_text),
+        wait_seconds=wait_seconds,
+        dry_run=dry_run,
+        participant=participant,
+        full=full,
+    )
     if dry_run and not as_json:
         print_dry_run(result)
     _report(result, as_json)

@@ -12,6 +12,8 @@ Every scope the adapters ask for is listed in ``SCOPES``, once.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterable
 
 import google.auth
@@ -102,6 +104,20 @@ def explain_gmail_error(status: int, message: str, mailbox: str) -> str | None:
     return None
 
 
+def _check_private(key_file: str) -> None:
+    """A key that other users of the machine can read is refused."""
+    try:
+        mode = os.stat(key_file).st_mode
+    except OSError:
+        return  # reading it below gives the clearer message
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise GoogleAuthError(
+            f"key_file {key_file!r} can be read by other users (mode "
+            f"{stat.S_IMODE(mode):o}); run `chmod 600 {key_file}`, or mount it "
+            "as a secret readable only by the job's user"
+        )
+
+
 def credentials_for(
     apis: Iterable[str],
     key_file: str | None,
@@ -120,6 +136,7 @@ def credentials_for(
     """
     scopes = scopes_text(apis)
     if key_file:
+        _check_private(key_file)
         try:
             creds = service_account.Credentials.from_service_account_file(
                 key_file, scopes=scopes

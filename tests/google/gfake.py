@@ -55,6 +55,7 @@ def _private_key_pem() -> str:
 def write_key_file(folder: Path) -> Path:
     """A service-account key file, as IAM would give one, for the throwaway key."""
     path = Path(folder) / "service-account.json"
+    path.touch(mode=0o600)
     path.write_text(
         json.dumps(
             {

@@ -93,5 +93,19 @@ def test_delegation_denied_names_the_mailbox_and_the_from_address(tmp_path, conf
 def test_unreadable_key_file_says_what_to_do(tmp_path):
     bad = tmp_path / "key.json"
     bad.write_text("{}")
+    bad.chmod(0o600)
     with pytest.raises(GoogleAuthError, match="service-account key"):
         credentials_for(["sheets"], str(bad), None)
+
+
+def test_a_key_file_other_users_can_read_is_refused(tmp_path):
+    from gfake import write_key_file
+
+    key = write_key_file(tmp_path)
+    key.chmod(0o644)
+
+    with pytest.raises(GoogleAuthError, match=r"mode 644.*chmod 600"):
+        credentials_for(["sheets"], str(key), None)
+
+    key.chmod(0o600)
+    assert credentials_for(["sheets"], str(key), None).service_account_email
