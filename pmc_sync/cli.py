@@ -15,7 +15,8 @@ import logging
 import os
 import sys
 import tempfile
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -93,6 +94,23 @@ def _open_ports(backend: str, workspace: Path, config, google_config: Path | Non
     return Workspace.open(workspace, config)
 
 
+@contextmanager
+def _exit_on_error() -> Iterator[None]:
+    """Turn the errors that stop a run before it does anything into exits:
+    2 for configuration, credentials or workspace, 3 for a held lease."""
+    try:
+        yield
+    except LeaseHeld as exc:
+        click.echo(f"not run: {exc}", err=True)
+        sys.exit(EXIT_LEASE_HELD)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
 wait_option = click.option(
     "--wait",
     "wait_seconds",
@@ -121,22 +139,13 @@ def _run_leased(
     another run holds the lease: in both cases nothing was done. A dry run
     writes nothing, so it takes no lease.
     """
-    try:
+    with _exit_on_error():
         ports = _open_ports(backend, workspace, config, google_config)
         # TODO: the Google backend has no lease yet (a "Lease" row in the
         # control spreadsheet); Cloud Run jobs rely on --parallelism=1.
         lease = None if dry_run or backend == "google" else LocalLease(workspace)
         with hold(lease, job, wait_seconds) if lease else nullcontext():
             return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
-    except LeaseHeld as exc:
-        click.echo(f"not run: {exc}", err=True)
-        sys.exit(EXIT_LEASE_HELD)
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
 
 
 config_option = click.option(
@@ -361,7 +370,7 @@ def report_command(
     from pmc_sync.evaluation_report import report_from_source
 
     config = _load(config_dir)
-    try:
+    with _exit_on_error():
         ws = Workspace.open(workspace, config)
         path = report_from_source(
             ws.forms(),
@@ -371,12 +380,6 @@ def report_command(
             out_dir or ws.root / "report",
             coaches=coaches,
         )
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     click.echo(f"report: {path}")
     if coaches:
         click.echo("contains the confidential mentee assessments: for coaches only")
@@ -400,15 +403,9 @@ def provision(config_dir: str | None, google_config: Path | None, now_text) -> N
     from pmc_sync.google import load_google_settings, provision_checklists
 
     config = _load(config_dir)
-    try:
+    with _exit_on_error():
         settings = load_google_settings(google_config)
         made = provision_checklists(settings, config, _parse_now(now_text))
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     for person, sheet_id in made:
         click.echo(f"{person}: new checklist {sheet_id}")
     click.echo(f"{len(made)} checklist(s) provisioned")
