@@ -40,6 +40,8 @@ class StaffDecisions:
     # Checklist copies made for participants (``pmc-sync provision``): they
     # replace the link given at registration.
     checklists: dict[str, str] = field(default_factory=dict)
+    # Flags staff have looked at: (participant, flag); they leave the queue.
+    acknowledged_flags: frozenset[tuple[str, str]] = frozenset()
     problems: tuple[str, ...] = ()
     # True when the staff's file could not be read at all: the run then
     # writes and sends nothing, since it cannot know who withdrew.
@@ -101,7 +103,7 @@ def decisions_from_json(data: Any, source: str = "staff decisions") -> StaffDeci
 
 Rows = Callable[[str], list[tuple[int, list[str]]]]
 # Tabs a staff file may lack (older files): their absence is not a problem.
-OPTIONAL_TABS = frozenset({"Checklist copies"})
+OPTIONAL_TABS = frozenset({"Checklist copies", "Acknowledged flags"})
 
 
 def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDecisions:
@@ -147,5 +149,10 @@ def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDe
             v[0] for _, v in rows("Dismissed unmatched") if v[0]
         ),
         checklists=pairs["Checklist copies"],
+        acknowledged_flags=frozenset(
+            (normalise_email(v[0]), v[1].strip())
+            for _, v in rows("Acknowledged flags")
+            if v[0] and v[1]
+        ),
         problems=tuple(problems),
     )

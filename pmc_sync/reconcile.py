@@ -220,6 +220,8 @@ def reconcile(
     problems.append(date_problems)
     today = pd.Timestamp(now.astimezone(config.tz).date())
     facts, activities, flags = _apply_rules(activities, people, decisions, config)
+    pairs = pd.MultiIndex.from_arrays([flags["participant"], flags["flag"]])
+    flags["acknowledged"] = pairs.isin(list(decisions.acknowledged_flags))
     facts["last_activity"] = _last_activity(data[matched], activities)
     facts["today"] = today
     problems.append(_suspicious_dates(activities, config, today))

@@ -83,7 +83,10 @@ QUEUE_KINDS = {
         "add the address to 'Aliases' (other address -> participant), or the "
         "response ID to 'Dismissed unmatched'"
     ),
-    "flag": "check the dates with the participant; the sync has already applied it",
+    "flag": (
+        "check the dates with the participant, then add the participant and "
+        "the flag to 'Acknowledged flags'"
+    ),
     "checklist_unreachable": (
         "the participant was emailed how to fix it; follow up, or add them to "
         "'Withdrawn'"
@@ -293,7 +296,7 @@ def _unmatched(recon: Any) -> pd.DataFrame:
 
 
 def _flags(recon: Any) -> pd.DataFrame:
-    flags = recon.flags.copy()
+    flags = recon.flags[~recon.flags["acknowledged"]].copy()
     act = recon.activities
     # Out-of-order flags name no response: point at the one they are about.
     firsts = (

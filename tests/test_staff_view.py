@@ -303,3 +303,22 @@ def test_rewriting_replaces_the_files_whole(synced, tmp_path):
 
     assert (tmp_path / STAFF_DIR / QUEUE_FILE).read_bytes() == first
     assert not [p for p in (tmp_path / STAFF_DIR).iterdir() if p.name.startswith(".")]
+
+
+def test_an_acknowledged_flag_leaves_the_queue_and_stays_a_flag(
+    sample_workspace, config
+):
+    result, ledger = _view(sample_workspace, config)
+    flags = _items(build_queue(result, ledger), "flag")
+    assert len(flags) == 2
+
+    _add_decision(
+        sample_workspace,
+        "Acknowledged flags",
+        [WEI, "t2_before_t1_complete:t2_pre", "talked to Wei"],
+    )
+    result, ledger = _view(sample_workspace, config)
+
+    left = _items(build_queue(result, ledger), "flag")
+    assert len(left) == 1 and "Mentoring compact" in left.iloc[0]["reason"]
+    assert len(result.recon.flags) == 2  # still raised, only acknowledged

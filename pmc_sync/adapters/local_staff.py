@@ -27,6 +27,7 @@ TABS = {
     "Withdrawn": ["Participant email", "Note"],
     "Dismissed unmatched": ["Response ID", "Note"],
     "Checklist copies": ["Participant email", "Spreadsheet ID"],
+    "Acknowledged flags": ["Participant email", "Flag", "Note"],
 }
 _HELD = "nothing written or sent until it is fixed"
 ABOUT = [
@@ -64,6 +65,9 @@ def write_decisions(path: Path, decisions: StaffDecisions) -> None:
         "Withdrawn": [[e, ""] for e in sorted(decisions.withdrawn)],
         "Dismissed unmatched": [[r, ""] for r in sorted(decisions.dismissed_unmatched)],
         "Checklist copies": [[k, v] for k, v in sorted(decisions.checklists.items())],
+        "Acknowledged flags": [
+            [p, f, ""] for p, f in sorted(decisions.acknowledged_flags)
+        ],
     }
     for title, header in TABS.items():
         sheet = book.create_sheet(title)
