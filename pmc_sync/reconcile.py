@@ -41,6 +41,7 @@ ACTIVITY_COLUMNS = [
     "reason",
     "tier",
 ]
+AWAITING_APPROVAL = "awaiting staff approval"
 T2_FORMS = ("t2_pre", "t2_post", "coaching_feedback", "t2_portfolio")
 T2_LOGS = ("elective", "weekly_reflection", "compact", "outline", "coaching")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -531,7 +532,7 @@ def _electives(act: pd.DataFrame, decisions: StaffDecisions, config: Config) -> 
     """Electives count once staff approve them, the earliest few only."""
     electives = act["kind"] == "elective"
     approved = act["response_id"].isin(decisions.elective_approvals)
-    _not_counted(act, electives & ~approved, "awaiting staff approval")
+    _not_counted(act, electives & ~approved, AWAITING_APPROVAL)
     _once_per_day(act, ["elective"])
     counted = act[electives & act["counted"]]
     over_cap = counted.groupby("participant").cumcount() >= config.electives_max

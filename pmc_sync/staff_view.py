@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from pmc_sync.checklist import NOT_RECOGNISED, UNREACHABLE
 from pmc_sync.config import COUNTED_REQUIREMENTS, REQUIREMENTS
+from pmc_sync.reconcile import AWAITING_APPROVAL
 from pmc_sync.steps import is_locked, next_requirement
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ REQUIREMENT_TITLES = {
 }
 
 # The reason reconcile gives an elective that staff have not approved yet.
-AWAITING_APPROVAL = "awaiting staff approval"
 
 QUEUE_COLUMNS = ["kind", "participant", "response_id", "since", "reason", "settle"]
 # The queue's kinds, in the order staff see them, with how each is settled.

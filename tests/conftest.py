@@ -16,6 +16,19 @@ EXPECTED = json.loads((KIT / "sample" / "expected.json").read_text())
 SAMPLE_NOW = dt.datetime.fromisoformat(EXPECTED["now"].replace("Z", "+00:00"))
 
 
+def assert_reaches_expected(result) -> None:
+    """Every field of expected.json (but its notes), from a first run."""
+    from pmc_sync.report import expected_view
+
+    got = expected_view(result, emails=result.emails_sent)
+    assert got["unmatched"] == EXPECTED["unmatched"]
+    assert set(got["participants"]) == set(EXPECTED["participants"])
+    for email, person in EXPECTED["participants"].items():
+        want = {k: v for k, v in person.items() if k != "notes"}
+        assert got["participants"][email] == want, email
+    assert result.exit_code == 0
+
+
 @pytest.fixture(scope="session")
 def config():
     return load_config()

@@ -14,22 +14,11 @@ import datetime as dt
 import pytest
 import responses
 
-from conftest import EXPECTED, KIT, SAMPLE_NOW
+from conftest import EXPECTED, KIT, SAMPLE_NOW, assert_reaches_expected
 from gfake import CONTROL_ID, MAILBOX, kit_fake, make_settings
-from pmc_sync.report import expected_view
 from pmc_sync.sync import run_sync, summary_counts
 
 SHEETS_READ = "sheets.get"
-
-
-def _without_notes(expected: dict) -> dict:
-    return {
-        "participants": {
-            email: {k: v for k, v in person.items() if k != "notes"}
-            for email, person in expected["participants"].items()
-        },
-        "unmatched": expected["unmatched"],
-    }
 
 
 @pytest.fixture
@@ -51,13 +40,7 @@ def test_sample_reaches_expected_json_through_google(google, config):
 
     result = run_sync(ports(), config, SAMPLE_NOW)
 
-    got = expected_view(result, emails=result.emails_sent)
-    want = _without_notes(EXPECTED)
-    assert got["unmatched"] == want["unmatched"]
-    assert set(got["participants"]) == set(want["participants"])
-    for email, person in want["participants"].items():
-        assert got["participants"][email] == person, email
-    assert result.exit_code == 0
+    assert_reaches_expected(result)
     assert len(fake.sent) == len(result.emails_sent)
     assert {str(m["From"].addresses[0].addr_spec) for m in fake.sent} == {MAILBOX}
 
