@@ -3,6 +3,7 @@
 pmc-sync demo                     build the sample workspace and sync it
 pmc-sync init DIR --forms F --cohort C
 pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
+pmc-sync resync --participant EMAIL | --all
 pmc-sync status EMAIL
 pmc-sync report [--now T] [--out DIR] [--coaches]
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -22,13 +22,15 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pmc_sync import logs
+from pmc_sync.adapters.local_resync import LocalResyncRequests
 from pmc_sync.config import load_config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
 from pmc_sync.lease import LeaseHeld, LocalLease, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
-from pmc_sync.sync import RunResult, run_sync, summary_counts
-from pmc_sync.workspace import DEMO_DATA, Workspace, init_workspace
+from pmc_sync.sync import RunResult, new_run_id, run_sync, summary_counts
+from pmc_sync.workspace import DEMO_DATA, STAFF_FILE, Workspace, init_workspace
 
 WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
 EXIT_FAILED_PARTICIPANTS = 1
@@ -124,9 +126,9 @@ wait_option = click.option(
 def _run_leased(
     backend: str,
     workspace: Path,
-    config,
+    config_dir: str | None,
     google_config: Path | None,
-    now: dt.datetime,
+    now_text: str | None,
     *,
     wait_seconds: float = 0,
     job: str = "sync",
@@ -139,13 +141,66 @@ def _run_leased(
     another run holds the lease: in both cases nothing was done. A dry run
     writes nothing, so it takes no lease.
     """
+    config = _load(config_dir)
+    now = _parse_now(now_text)
+    run_id = new_run_id()
+    logs.bind_run(run_id, job)
+    options["run_id"] = run_id
     with _exit_on_error():
         ports = _open_ports(backend, workspace, config, google_config)
         # TODO: the Google backend has no lease yet (a "Lease" row in the
         # control spreadsheet); Cloud Run jobs rely on --parallelism=1.
         lease = None if dry_run or backend == "google" else LocalLease(workspace)
-        with hold(lease, job, wait_seconds) if lease else nullcontext():
-            return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
+        with hold(lease, f"{job} {run_id}", wait_seconds) if lease else nullcontext():
+            if dry_run or backend == "google":
+                return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
+            requests = LocalResyncRequests(Path(workspace) / STAFF_FILE)
+            return _run_honouring(requests, ports, config, now, job=job, **options)
+
+
+def _run_honouring(
+    requests: LocalResyncRequests,
+    ports,
+    config,
+    now: dt.datetime,
+    *,
+    participant: str | None = None,
+    full: bool = False,
+    **options,
+) -> RunResult:
+    """A run that also answers the staff's "Resync" rows it covers.
+
+    Pending rows make the run re-read every form in full; each row whose
+    participant the run covered without failing gets its "Done at".
+    """
+    requests.ensure_tab()
+    only = normalise_email(participant) if participant else None
+    pending = [r for r in requests.pending() if only in (None, r.participant)]
+    result = run_sync(
+        ports,
+        config,
+        now,
+        participant=participant,
+        full=full or bool(pending),
+        **options,
+    )
+    if result.held:
+        return result
+    done = [r for r in pending if r.participant not in result.failed_participants]
+    for request in done:
+        if request.participant not in result.recon.participants.index:
+            result.problems.append(
+                {
+                    "where": f"{STAFF_FILE}, Resync row {request.row}",
+                    "problem": f"{request.participant}: no registration for this "
+                    "address; nothing to resync",
+                }
+            )
+    try:
+        requests.mark_done(done, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    except OSError as exc:  # e.g. the file is open in Excel on Windows
+        result.problems.append({"where": STAFF_FILE, "problem": str(exc)})
+    return result
 
 
 config_option = click.option(
@@ -165,10 +220,7 @@ config_option = click.option(
 )
 def cli(verbose: bool) -> None:
     """Sync the Postdoc Mentoring Certificate: forms in, checklists and emails out."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(verbose)
 
 
 @cli.command()
@@ -273,13 +325,12 @@ def sync(
     done), 2 configuration or credentials error (nothing done), 3 another
     run holds the lease (nothing done).
     """
-    config = _load(config_dir)
     result = _run_leased(
         backend,
         workspace,
-        config,
+        config_dir,
         google_config,
-        _parse_now(now_text),
+        now_text,
         wait_seconds=wait_seconds,
         dry_run=dry_run,
         participant=participant,
@@ -287,6 +338,49 @@ def sync(
     )
     if dry_run and not as_json:
         print_dry_run(result)
+    _report(result, as_json)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@workspace_option
+@config_option
+@click.option("--participant", help="The participant's email.")
+@click.option("--all", "everyone", is_flag=True, help="Every participant.")
+@click.option("--now", "now_text", help="The run's time (default: the clock).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@wait_option
+@backend_options
+def resync(
+    workspace: Path,
+    backend: str,
+    google_config: Path | None,
+    config_dir: str | None,
+    participant: str | None,
+    everyone: bool,
+    now_text: str | None,
+    as_json: bool,
+    wait_seconds: float,
+) -> None:
+    """Re-read everything for a participant, ignoring what earlier runs read.
+
+    Rewrites their checklist and sends what is due and not yet sent;
+    running it twice changes nothing the second time. Exit status as for
+    sync. Example: pmc-sync resync --participant ana@example.edu
+    """
+    if bool(participant) == everyone:
+        raise click.UsageError("give either --participant EMAIL or --all")
+    result = _run_leased(
+        backend,
+        workspace,
+        config_dir,
+        google_config,
+        now_text,
+        wait_seconds=wait_seconds,
+        job="resync",
+        participant=participant,
+        full=True,
+    )
     _report(result, as_json)
     sys.exit(result.exit_code)
 

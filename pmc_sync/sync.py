@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import TemplateError
 
-from pmc_sync import faults
+from pmc_sync import faults, logs
 from pmc_sync.checklist import (
     NOT_RECOGNISED,
     UNREACHABLE,
@@ -79,9 +79,11 @@ def run_sync(
     participant: str | None = None,
     job: str = "sync",
     full: bool = False,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run one sync of the whole program (or of one participant's outputs)."""
-    run_id = uuid.uuid4().hex[:12]
+    run_id = run_id or new_run_id()
+    logs.bind_run(run_id, job)
     only = normalise_email(participant) if participant else None
     ports: Ports = target.ports() if hasattr(target, "ports") else target
     state = ports.open_state(dry_run)
@@ -148,6 +150,11 @@ def run_sync(
         state.close()
 
 
+def new_run_id() -> str:
+    """A short random id naming one run in logs, state and the lease."""
+    return uuid.uuid4().hex[:12]
+
+
 def _problem(row: dict[str, Any]) -> dict[str, str]:
     return {
         "where": f"form {row['form']}, response {row['response_id']}, "
@@ -165,11 +172,15 @@ def _recover_pending_sends(state, outbox) -> None:
                 "recorded now, not sent again",
                 participant,
                 event,
+                extra={"participant": participant, "event": event},
             )
             state.mark_sent(participant, event, seq)
         else:
             log.warning(
-                "email %s/%s was never delivered; it is due again", participant, event
+                "email %s/%s was never delivered; it is due again",
+                participant,
+                event,
+                extra={"participant": participant, "event": event},
             )
             state.forget_unsent(participant, event, seq)
 
@@ -242,6 +253,7 @@ def _write_checklists(result: RunResult, ports: Ports, state) -> None:
                 "checklist of %s: layout not recognised (%s); nothing written",
                 person,
                 plan.reason,
+                extra={"participant": person},
             )
         elif plan.outcome == WRITTEN and plan.cells:
             try:
@@ -253,7 +265,12 @@ def _write_checklists(result: RunResult, ports: Ports, state) -> None:
                 result.failed_participants.add(person)
                 plan.outcome = f"write failed: {exc}"
                 continue
-            log.info("checklist of %s: %d cells written", person, plan.cells)
+            log.info(
+                "checklist of %s: %d cells written",
+                person,
+                plan.cells,
+                extra={"participant": person},
+            )
             faults.checkpoint("after_checklist_write")
         state.save_checklist(person, sheet_id, plan.outcome, plan.reason)
 
@@ -280,7 +297,12 @@ def _send_emails(
         if not state.mark_sending(
             person, event, email.seq, email.message_id, today, result.run_id
         ):
-            log.info("email %s to %s is already claimed by another run", event, person)
+            log.info(
+                "email %s to %s is already claimed by another run",
+                event,
+                person,
+                extra={"participant": person, "event": event},
+            )
             continue
         try:
             ports.mail.deliver(email.message)
@@ -301,13 +323,23 @@ def _send_emails(
         faults.checkpoint("after_deliver")
         state.mark_sent(person, event, email.seq)
         result.emails_sent.append((person, event, email.seq))
-        log.info("email %s sent to %s", event, person)
+        log.info(
+            "email %s sent to %s",
+            event,
+            person,
+            extra={"participant": person, "event": event},
+        )
 
 
 def _fail(result: RunResult, person: str, where: str, problem: str) -> None:
     result.problems.append({"where": where, "problem": problem})
     result.failed_participants.add(person)
-    log.error("%s failed for %s", where.split(" to ")[0], person)
+    log.error(
+        "%s failed for %s",
+        where.split(" to ")[0],
+        person,
+        extra={"participant": person},
+    )
 
 
 def _compose(result, renderer, config, links, person, event, seq) -> OutgoingEmail:

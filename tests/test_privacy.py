@@ -12,6 +12,17 @@ from openpyxl import load_workbook
 from conftest import SAMPLE_NOW
 from pmc_sync.sync import run_sync
 
+# Texts of the sample that must never reach a log: answers and email bodies.
+PRIVATE_TEXTS = (
+    "Notes on mentoring",  # activity reflections
+    "My answer about",  # capstone answers
+    "The role plays.",  # post-assessment free text
+    "Giving feedback.",  # coaching feedback
+    "Congratulations",  # an email body
+    "Summer research program",  # Tier 2 pre-assessment answers
+    "CONFIDENTIAL-MENTEE-REMARK",
+)
+
 
 def _plant_markers(root):
     """Put a unique marker in every field of every mentee response."""
@@ -86,15 +97,7 @@ def test_logs_carry_no_answers_no_bodies_no_tokens(sample_workspace, config, cap
 
     logs = "\n".join(r.getMessage() for r in caplog.records)
     assert "email t1_complete sent to chiara.rossi@example.edu" in logs
-    for text in (
-        "Notes on mentoring",  # activity reflections
-        "My answer about",  # capstone answers
-        "The role plays.",  # post-assessment free text
-        "Giving feedback.",  # coaching feedback
-        "Congratulations",  # an email body
-        "Summer research program",  # Tier 2 pre-assessment answers
-        "CONFIDENTIAL-MENTEE-REMARK",
-    ):
+    for text in PRIVATE_TEXTS:
         assert text not in logs
     summary = json.dumps(result.problems)
     assert "Notes on mentoring" not in summary
