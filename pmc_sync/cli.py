@@ -5,6 +5,8 @@ pmc-sync init DIR --forms F --cohort C
 pmc-sync sync [--now T] [--dry-run] [--participant EMAIL] [--json]
 pmc-sync resync --participant EMAIL | --all
 pmc-sync status EMAIL
+pmc-sync preview EVENT --participant EMAIL
+pmc-sync check-config
 pmc-sync report [--now T] [--out DIR] [--coaches]
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from jinja2 import TemplateError
 
 from pmc_sync import logs
 from pmc_sync.adapters.local_resync import LocalResyncRequests
@@ -29,7 +32,13 @@ from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
 from pmc_sync.lease import LeaseHeld, LocalLease, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
-from pmc_sync.sync import RunResult, new_run_id, run_sync, summary_counts
+from pmc_sync.sync import (
+    RunResult,
+    compose_email,
+    new_run_id,
+    run_sync,
+    summary_counts,
+)
 from pmc_sync.workspace import DEMO_DATA, STAFF_FILE, Workspace, init_workspace
 
 WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
@@ -209,6 +218,16 @@ config_option = click.option(
     type=click.Path(file_okay=False),
     help="The config/ folder to use.",
 )
+
+
+def reading_options(command):
+    """-w, --config, --now, --backend and --google-config, for commands that
+    read the program (check-config, preview) and write nothing."""
+    command = backend_options(command)
+    command = click.option(
+        "--now", "now_text", help="As of this time (default: the clock)."
+    )(command)
+    return workspace_option(config_option(command))
 
 
 @click.group()
@@ -503,6 +522,124 @@ def provision(config_dir: str | None, google_config: Path | None, now_text) -> N
     for person, sheet_id in made:
         click.echo(f"{person}: new checklist {sheet_id}")
     click.echo(f"{len(made)} checklist(s) provisioned")
+
+
+@cli.command("check-config")
+@reading_options
+def check_config(
+    workspace: Path,
+    backend: str,
+    google_config: Path | None,
+    config_dir: str | None,
+    now_text: str | None,
+) -> None:
+    """Check config/, the forms, the templates and the identities; change nothing.
+
+    Reads each form and compares its questions with config/forms.toml,
+    renders every email for a sample participant, and prints the
+    identities and Google scopes in use. Exit status 2 on any error.
+    """
+    from pmc_sync.checks import check_all
+    from pmc_sync.google.auth import scopes_text
+
+    config = _load(config_dir)
+    with _exit_on_error():
+        target = _open_ports(backend, workspace, config, google_config)
+        ports = target.ports() if hasattr(target, "ports") else target
+        report = check_all(ports, config, _parse_now(now_text))
+        identities = _identities(backend, workspace, config, google_config)
+    click.echo(f"config: {config_dir or 'config/'} loads")
+    for line in report.lines + identities:
+        click.echo(line)
+    click.echo("Google scopes (with --backend google):")
+    for scope in scopes_text():
+        click.echo(f"  {scope}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(EXIT_CONFIG)
+    click.echo("everything a run needs is in place")
+
+
+def _identities(
+    backend: str, workspace: Path, config, google_config: Path | None
+) -> list[str]:
+    sender = f"mail from: {config.mail['from_address']}"
+    if backend != "google":
+        return [f"backend: local workspace {workspace}", sender + " (into outbox/)"]
+    from pmc_sync.google import load_google_settings
+
+    settings = load_google_settings(google_config)
+    return [
+        "backend: Google Workspace, project " + settings.project,
+        "forms, sheets, drive as: "
+        + (settings.delegated_subject or settings.service_account),
+        f"gmail as: {settings.program_mailbox}",
+        sender,
+    ]
+
+
+@cli.command()
+@click.argument("event")
+@click.option("--participant", required=True, help="The participant's email.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the HTML part (default: a new temporary file).",
+)
+@reading_options
+def preview(
+    event: str,
+    participant: str,
+    html_path: Path | None,
+    workspace: Path,
+    backend: str,
+    google_config: Path | None,
+    config_dir: str | None,
+    now_text: str | None,
+) -> None:
+    """Show an email as it would be sent to a participant, without sending it.
+
+    Prints the headers and the text part; writes the HTML part to a file.
+    Example: pmc-sync preview t1_complete --participant ana@example.edu
+    """
+    config = _load(config_dir)
+    if event not in config.emails:
+        raise click.BadParameter(
+            f"{event!r} is not an email event; one of: {', '.join(config.emails)}",
+            param_hint="EVENT",
+        )
+    key = normalise_email(participant)
+    result = _run_leased(
+        backend,
+        workspace,
+        config_dir,
+        google_config,
+        now_text,
+        dry_run=True,
+        participant=participant,
+    )
+    if key not in result.recon.participants.index:
+        raise click.ClickException(f"{participant}: no registration for this address")
+    try:
+        email = compose_email(result, config, key, event)
+    except TemplateError as exc:
+        raise click.ClickException(f"templates/{event}: {exc}") from exc
+    message = email.message
+    for header in ("From", "To", "Reply-To", "Subject", "Message-ID"):
+        click.echo(f"{header}: {message[header]}")
+    click.echo("")
+    click.echo(message.get_body(("plain",)).get_content())
+    html = message.get_body(("html",)).get_content()
+    if html_path is None:
+        handle, name = tempfile.mkstemp(prefix=f"pmc-preview-{event}-", suffix=".html")
+        os.close(handle)
+        html_path = Path(name)
+    html_path.write_text(html, encoding="utf-8")
+    click.echo(f"HTML part: {html_path}")
 
 
 def _report(result, as_json: bool) -> None:

@@ -62,6 +62,7 @@ class RunResult:
     newly_met: list[tuple[str, str]] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
     failed_participants: set[str] = field(default_factory=set)
+    links: StepLinks | None = None  # each step's link, as the emails give it
 
     held: str = ""  # why nothing was written or sent, when so
 
@@ -108,7 +109,7 @@ def run_sync(
             {"where": "staff decisions", "problem": p} for p in decisions.problems
         ]
         result.problems += [{"where": "forms", "problem": n} for n in pulled.notes]
-        links = StepLinks(config, pulled.question_maps)
+        links = result.links = StepLinks(config, pulled.question_maps)
         targets = [p for p in recon.participants.index if only in (None, p)]
         if only and only not in recon.participants.index:
             result.problems.append(
@@ -340,6 +341,17 @@ def _fail(result: RunResult, person: str, where: str, problem: str) -> None:
         person,
         extra={"participant": person},
     )
+
+
+def compose_email(
+    result: RunResult, config: Config, person: str, event: str, seq: int = 1
+) -> OutgoingEmail:
+    """The email ``event`` for ``person`` exactly as a run would send it.
+
+    ``result`` is a run's result (a dry run will do) that planned ``person``'s
+    checklist; nothing is claimed or sent.
+    """
+    return _compose(result, Renderer(config), config, result.links, person, event, seq)
 
 
 def _compose(result, renderer, config, links, person, event, seq) -> OutgoingEmail:
