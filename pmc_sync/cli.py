@@ -78,6 +78,7 @@ workspace_option = click.option(
     help="The local workspace folder.",
 )
 BACKEND_ENV = "PMC_SYNC_BACKEND"
+GOOGLE_CONFIG_ENV = "PMC_SYNC_GOOGLE_CONFIG"
 
 
 def backend_options(command):
@@ -85,7 +86,9 @@ def backend_options(command):
     command = click.option(
         "--google-config",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="The Google settings file (default: config/google.toml).",
+        envvar=GOOGLE_CONFIG_ENV,
+        help="The Google settings file "
+        f"(default: ${GOOGLE_CONFIG_ENV}, then config/google.toml).",
     )(command)
     return click.option(
         "--backend",
@@ -503,7 +506,9 @@ def report_command(
 @click.option(
     "--google-config",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The Google settings file (default: config/google.toml).",
+    envvar=GOOGLE_CONFIG_ENV,
+    help="The Google settings file "
+    f"(default: ${GOOGLE_CONFIG_ENV}, then config/google.toml).",
 )
 @click.option("--now", "now_text", help="As of this time (default: the clock).")
 def provision(config_dir: str | None, google_config: Path | None, now_text) -> None:
