@@ -7,6 +7,7 @@ pmc-sync resync --participant EMAIL | --all
 pmc-sync status EMAIL
 pmc-sync preview EVENT --participant EMAIL
 pmc-sync check-config
+pmc-sync digest [--dry-run]
 pmc-sync report [--now T] [--out DIR] [--coaches]
 """
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +35,17 @@ from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
 from pmc_sync.lease import LeaseHeld, LocalLease, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
+from pmc_sync.staff_mail import (
+    FAILURES_IN_A_ROW,
+    AlertLog,
+    alerts_for,
+    deliver_once,
+    digest_body,
+    recent_summaries,
+    send_alerts,
+    staff_message,
+    week_summaries,
+)
 from pmc_sync.sync import (
     RunResult,
     compose_email,
@@ -40,6 +54,8 @@ from pmc_sync.sync import (
     summary_counts,
 )
 from pmc_sync.workspace import DEMO_DATA, STAFF_FILE, Workspace, init_workspace
+
+log = logging.getLogger(__name__)
 
 WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
 EXIT_FAILED_PARTICIPANTS = 1
@@ -167,7 +183,44 @@ def _run_leased(
             if dry_run or backend == "google":
                 return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
             requests = LocalResyncRequests(Path(workspace) / STAFF_FILE)
-            return _run_honouring(requests, ports, config, now, job=job, **options)
+            try:
+                result = _run_honouring(
+                    requests, ports, config, now, job=job, **options
+                )
+            except PmcSyncError as exc:
+                _alert_staff(ports, workspace, config, now, error=exc)
+                raise
+            _alert_staff(ports, workspace, config, now, result=result)
+            return result
+
+
+def _alert_staff(
+    target,
+    workspace: Path,
+    config,
+    now: dt.datetime,
+    *,
+    result: RunResult | None = None,
+    error: Exception | None = None,
+) -> None:
+    """Email staff about what this run ended with (local backend).
+
+    An alert that cannot be sent is logged; it never changes the exit status.
+    """
+    ports = target.ports() if hasattr(target, "ports") else target
+    state_path = Path(workspace) / "state.sqlite"
+    try:
+        alert_log = AlertLog(state_path)
+        try:
+            history = recent_summaries(state_path, FAILURES_IN_A_ROW) if result else []
+            alerts = alerts_for(error, result.held if result else "", history)
+            send_alerts(
+                alerts, alert_log, ports.mail, config, now, complete=error is None
+            )
+        finally:
+            alert_log.close()
+    except (sqlite3.Error, OSError) as exc:
+        log.error("staff alerts: %s cannot be used (%s)", state_path, exc)
 
 
 def _run_honouring(
@@ -645,6 +698,49 @@ def preview(
         html_path = Path(name)
     html_path.write_text(html, encoding="utf-8")
     click.echo(f"HTML part: {html_path}")
+
+
+@cli.command()
+@reading_options
+@click.option("--dry-run", is_flag=True, help="Print the digest instead of sending it.")
+def digest(
+    workspace: Path,
+    backend: str,
+    google_config: Path | None,
+    config_dir: str | None,
+    now_text: str | None,
+    dry_run: bool,
+) -> None:
+    """Email the week's digest to mail.staff_address (program.toml).
+
+    Completions, what needs staff (flags, unmatched responses, unreachable
+    checklists...) and the runs that failed. Sent once per ISO week; local
+    workspace only for now. Example: pmc-sync digest --dry-run
+    """
+    config = _load(config_dir)
+    now = _parse_now(now_text)
+    with _exit_on_error():
+        if backend == "google":
+            raise PmcSyncError(
+                "digest: not available with --backend google yet (the run "
+                "history is read from the local state); run it on a workspace"
+            )
+        ports = Workspace.open(workspace, config).ports()
+        result = run_sync(ports, config, now, dry_run=True, job="digest")
+        state = ports.open_state(True)
+        ledger = state.ledger()
+        state.close()
+        summaries = week_summaries(Path(workspace) / "state.sqlite", now)
+        body = digest_body(result, ledger, summaries, now, config)
+        year, week, _ = now.astimezone(config.tz).isocalendar()
+        subject = f"{config.program_name}: weekly digest, {year}-W{week:02d}"
+        if dry_run:
+            click.echo(f"Subject: {subject}\n\n{body}")
+            return
+        message = staff_message(config, subject, body, "digest", year * 100 + week, now)
+        sent = deliver_once(ports.mail, message)
+    to = config.mail["staff_address"]
+    click.echo(f"digest sent to {to}" if sent else f"digest already sent to {to}")
 
 
 def _report(result, as_json: bool) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,6 +320,14 @@ def load_config(
         if key not in parsed_steps:
             raise ConfigError("steps.toml", f'steps."{key}"', "missing")
     links = program.table_of_text("links")
+    staff_address = program.get("mail.staff_address", str)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", staff_address):
+        raise ConfigError(
+            "program.toml",
+            "mail.staff_address",
+            f"{staff_address!r} is not an email address",
+            "set it to the staff mailbox that gets the weekly digest and alerts",
+        )
     form_mappings = _load_forms(forms)
     for key, step in parsed_steps.items():
         kind, _, target = step.link.partition(":")
@@ -360,7 +369,13 @@ def load_config(
         reminder_max_total=program.get("reminders.max_total", int),
         mail={
             key: program.get(f"mail.{key}", str)
-            for key in ("from_name", "from_address", "reply_to", "message_id_domain")
+            for key in (
+                "from_name",
+                "from_address",
+                "reply_to",
+                "message_id_domain",
+                "staff_address",
+            )
         },
         links=links,
         checklist={
