@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import TemplateError
 
-from pmc_sync import faults, logs
+from pmc_sync import __version__, faults, logs
 from pmc_sync.checklist import (
     NOT_RECOGNISED,
     UNREACHABLE,
@@ -413,6 +413,7 @@ def summary_counts(result: RunResult) -> dict[str, Any]:
     plans = result.checklists.values()
     return {
         "run_id": result.run_id,
+        "version": __version__,
         "now": result.now.isoformat(),
         "dry_run": result.dry_run,
         "participants": int(len(recon.participants)),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import email
 import json
+import sqlite3
 from email import policy
 
 from click.testing import CliRunner
 
+import pmc_sync
 from conftest import EXPECTED
 from pmc_sync.cli import cli
 from pmc_sync.staff_mail import alerts_for
@@ -102,3 +104,17 @@ def test_a_paused_send_is_an_alert_and_a_clean_run_is_none():
     assert alert.key == "daily-limit"
     assert "4 email(s) wait" in alert.body
     assert alerts_for(None, "", [{"failed_participants": []}] * 3) == []
+
+
+def test_the_run_history_records_job_counts_failures_and_version(sample_workspace):
+    _cli(sample_workspace, "sync", "--participant", NOBODY)
+
+    with sqlite3.connect(sample_workspace.root / "state.sqlite") as db:
+        ((job, started, finished, code, summary),) = db.execute(
+            "SELECT job, started_at, finished_at, exit_code, summary FROM runs"
+        ).fetchall()
+    summary = json.loads(summary)
+    assert (job, code) == ("sync", 1) and started <= finished
+    assert summary["version"] == pmc_sync.__version__
+    assert summary["failed_participants"] == [NOBODY]
+    assert summary["emails_sent"] == 0
