@@ -33,7 +33,7 @@ from pmc_sync.adapters.local_resync import LocalResyncRequests
 from pmc_sync.config import load_config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
-from pmc_sync.lease import LeaseHeld, LocalLease, hold
+from pmc_sync.lease import DEFAULT_TTL_SECONDS, LeaseHeld, LocalLease, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
 from pmc_sync.staff_mail import (
     FAILURES_IN_A_ROW,
@@ -95,6 +95,8 @@ workspace_option = click.option(
 )
 BACKEND_ENV = "PMC_SYNC_BACKEND"
 GOOGLE_CONFIG_ENV = "PMC_SYNC_GOOGLE_CONFIG"
+# How long a run's lease lasts; on Cloud Run, the job's timeout.
+LEASE_SECONDS_ENV = "PMC_SYNC_LEASE_SECONDS"
 
 
 def backend_options(command):
@@ -176,9 +178,9 @@ def _run_leased(
     options["run_id"] = run_id
     with _exit_on_error():
         ports = _open_ports(backend, workspace, config, google_config)
-        # TODO: the Google backend has no lease yet (a "Lease" row in the
-        # control spreadsheet); Cloud Run jobs rely on --parallelism=1.
-        lease = None if dry_run or backend == "google" else LocalLease(workspace)
+        lease = (
+            None if dry_run else _lease_for(backend, workspace, ports, google_config)
+        )
         with hold(lease, f"{job} {run_id}", wait_seconds) if lease else nullcontext():
             if dry_run or backend == "google":
                 return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
@@ -192,6 +194,20 @@ def _run_leased(
                 raise
             _alert_staff(ports, workspace, config, now, result=result)
             return result
+
+
+def _lease_for(backend: str, workspace: Path, ports, google_config: Path | None):
+    """The workspace's lease file, or the control spreadsheet's lease row."""
+    seconds = float(os.environ.get(LEASE_SECONDS_ENV) or DEFAULT_TTL_SECONDS)
+    if backend != "google":
+        return LocalLease(workspace, ttl_seconds=seconds)
+    from pmc_sync.google import load_google_settings
+    from pmc_sync.google.lease_sheet import SheetLease
+
+    settings = load_google_settings(google_config)
+    return SheetLease(
+        ports.sheets.http, settings.control_spreadsheet_id, ttl_seconds=seconds
+    )
 
 
 def _alert_staff(

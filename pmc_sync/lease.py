@@ -12,6 +12,9 @@ starting at the same instant cannot both take it::
 
     with hold(LocalLease(workspace_root), wait=0):
         run_sync(...)
+
+On Google the lease is a row of the control spreadsheet
+(``pmc_sync.google.lease_sheet.SheetLease``).
 """
 
 from __future__ import annotations
@@ -94,6 +97,20 @@ def _owner_is_gone(owner: str) -> bool:
     return False
 
 
+def still_held(current: LeaseInfo | None, now: dt.datetime, where: str) -> bool:
+    """Whether ``current`` still holds: not expired, its owner not known gone."""
+    if current is None or current.expires_at <= now:
+        return False
+    if _owner_is_gone(current.owner):
+        log.warning(
+            "%s: the run %s that held the lease has ended; taken over",
+            where,
+            current.owner,
+        )
+        return False
+    return True
+
+
 class LocalLease:
     """The lease of a local workspace: ``<root>/lease.json``."""
 
@@ -131,14 +148,8 @@ class LocalLease:
             with self._lock:
                 current = self._read()
                 now = self.clock()
-                if current and current.expires_at > now:
-                    if not _owner_is_gone(current.owner):
-                        return current
-                    log.warning(
-                        "%s: the run %s that held the lease has ended; taken over",
-                        self.path,
-                        current.owner,
-                    )
+                if still_held(current, now, self.where):
+                    return current
                 mine = LeaseInfo(owner, job, now + self.ttl)
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(
