@@ -115,3 +115,15 @@ def test_a_one_person_run_leaves_other_peoples_rows(sample_workspace):
     _run(sample_workspace, "sync", "--participant", PERSON)
 
     assert _resync_rows(sample_workspace)[1][3] is None
+
+
+def test_an_unreadable_staff_file_holds_the_run_without_a_crash(sample_workspace):
+    (sample_workspace.root / STAFF_FILE).write_text("not a spreadsheet")
+
+    result = CliRunner().invoke(
+        cli, ["sync", "-w", str(sample_workspace.root), "--now", NOW, "--json"]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "staff-decisions.xlsx: cannot be read" in result.output
+    assert not _outbox(sample_workspace)

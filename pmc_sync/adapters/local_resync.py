@@ -40,9 +40,9 @@ class LocalResyncRequests:
 
     def pending(self) -> list[ResyncRequest]:
         """Rows without "Done at"; none when the file or tab is missing."""
-        if not self.path.is_file():
+        book = self._open(read_only=True)
+        if book is None:
             return []
-        book = load_workbook(self.path, read_only=True, data_only=True)
         try:
             if RESYNC_TAB not in book.sheetnames:
                 return []
@@ -60,10 +60,8 @@ class LocalResyncRequests:
 
     def ensure_tab(self) -> None:
         """Add the tab (header only) to a staff file made before it existed."""
-        if not self.path.is_file():
-            return
-        book = load_workbook(self.path)
-        if RESYNC_TAB in book.sheetnames:
+        book = self._open(read_only=False)
+        if book is None or RESYNC_TAB in book.sheetnames:
             return
         book.create_sheet(RESYNC_TAB).append(RESYNC_HEADER)
         self._save(book)
@@ -89,6 +87,17 @@ class LocalResyncRequests:
                 continue
             sheet.cell(row=request.row, column=DONE_COLUMN, value=done_at)
         self._save(book)
+
+    def _open(self, read_only: bool):
+        """The workbook, or None when missing or unreadable (the run's reading
+        of the staff decisions reports that, and holds the run)."""
+        if not self.path.is_file():
+            return None
+        try:
+            return load_workbook(self.path, read_only=read_only, data_only=read_only)
+        except Exception as exc:  # any unreadable file: no requests from it
+            log.warning("%s: cannot be read (%s); no resync requests", self.path, exc)
+            return None
 
     def _save(self, book) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
