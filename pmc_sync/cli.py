@@ -182,9 +182,11 @@ def _run_leased(
             None if dry_run else _lease_for(backend, workspace, ports, google_config)
         )
         with hold(lease, f"{job} {run_id}", wait_seconds) if lease else nullcontext():
-            if dry_run or backend == "google":
+            if dry_run:
                 return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
-            requests = LocalResyncRequests(Path(workspace) / STAFF_FILE)
+            requests = _resync_requests(backend, workspace, ports, google_config)
+            if backend == "google":  # no staff alerts from the cloud yet
+                return _run_honouring(requests, ports, config, now, job=job, **options)
             try:
                 result = _run_honouring(
                     requests, ports, config, now, job=job, **options
@@ -194,6 +196,17 @@ def _run_leased(
                 raise
             _alert_staff(ports, workspace, config, now, result=result)
             return result
+
+
+def _resync_requests(backend: str, workspace: Path, ports, google_config):
+    """The staff's "Resync" tab: in the staff file, or the control spreadsheet."""
+    if backend != "google":
+        return LocalResyncRequests(Path(workspace) / STAFF_FILE)
+    from pmc_sync.google import load_google_settings
+    from pmc_sync.google.resync_sheet import SheetResyncRequests
+
+    settings = load_google_settings(google_config)
+    return SheetResyncRequests(ports.sheets.http, settings.control_spreadsheet_id)
 
 
 def _lease_for(backend: str, workspace: Path, ports, google_config: Path | None):
@@ -240,7 +253,7 @@ def _alert_staff(
 
 
 def _run_honouring(
-    requests: LocalResyncRequests,
+    requests,
     ports,
     config,
     now: dt.datetime,
