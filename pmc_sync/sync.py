@@ -39,6 +39,7 @@ from pmc_sync.errors import (
 from pmc_sync.links import sheet_id_from_link, sheet_url
 from pmc_sync.mail import OutgoingEmail, Renderer
 from pmc_sync.ports import Ports
+from pmc_sync.progress import progress as with_progress
 from pmc_sync.pull import pull
 from pmc_sync.reconcile import Reconciliation, reconcile
 from pmc_sync.steps import StepLinks, next_requirement
@@ -195,7 +196,7 @@ def _plan_checklists(
     progress = recon.progress.groupby("participant")
     activities = recon.activities.groupby("participant")
     empty_activities = recon.activities.iloc[0:0]
-    for person in targets:
+    for person in with_progress(targets, "checklists"):
         info = recon.participants.loc[person]
         sheet_id = sheet_id_from_link(info["checklist_link"])
         if info["withdrawn"]:
@@ -283,7 +284,7 @@ def _send_emails(
     renderer = Renderer(config)
     today = result.now.astimezone(config.tz).date().isoformat()
     due = list(result.emails_due.itertuples(index=False))
-    for position, row in enumerate(due):
+    for position, row in enumerate(with_progress(due, "emails")):
         person, event = row.participant, row.event
         if person in result.failed_participants:
             continue
