@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -29,20 +27,15 @@ import pandas as pd
 from jinja2 import TemplateError
 
 from pmc_sync import logs
-from pmc_sync.adapters.local_resync import LocalResyncRequests
 from pmc_sync.config import load_config
 from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
-from pmc_sync.lease import DEFAULT_TTL_SECONDS, LeaseHeld, LocalLease, hold
+from pmc_sync.lease import LeaseHeld, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
+from pmc_sync.runner import alert_staff, lease_for, resync_requests, run_honouring
 from pmc_sync.staff_mail import (
-    FAILURES_IN_A_ROW,
-    AlertLog,
-    alerts_for,
     deliver_once,
     digest_body,
-    recent_summaries,
-    send_alerts,
     staff_message,
     week_summaries,
 )
@@ -53,9 +46,7 @@ from pmc_sync.sync import (
     run_sync,
     summary_counts,
 )
-from pmc_sync.workspace import DEMO_DATA, STAFF_FILE, Workspace, init_workspace
-
-log = logging.getLogger(__name__)
+from pmc_sync.workspace import DEMO_DATA, Workspace, init_workspace
 
 WORKSPACE_ENV = "PMC_SYNC_WORKSPACE"
 EXIT_FAILED_PARTICIPANTS = 1
@@ -95,8 +86,6 @@ workspace_option = click.option(
 )
 BACKEND_ENV = "PMC_SYNC_BACKEND"
 GOOGLE_CONFIG_ENV = "PMC_SYNC_GOOGLE_CONFIG"
-# How long a run's lease lasts; on Cloud Run, the job's timeout.
-LEASE_SECONDS_ENV = "PMC_SYNC_LEASE_SECONDS"
 
 
 def backend_options(command):
@@ -178,123 +167,20 @@ def _run_leased(
     options["run_id"] = run_id
     with _exit_on_error():
         ports = _open_ports(backend, workspace, config, google_config)
-        lease = (
-            None if dry_run else _lease_for(backend, workspace, ports, google_config)
-        )
+        lease = None if dry_run else lease_for(backend, workspace, ports, google_config)
         with hold(lease, f"{job} {run_id}", wait_seconds) if lease else nullcontext():
             if dry_run:
                 return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
-            requests = _resync_requests(backend, workspace, ports, google_config)
+            requests = resync_requests(backend, workspace, ports, google_config)
             if backend == "google":  # no staff alerts from the cloud yet
-                return _run_honouring(requests, ports, config, now, job=job, **options)
+                return run_honouring(requests, ports, config, now, job=job, **options)
             try:
-                result = _run_honouring(
-                    requests, ports, config, now, job=job, **options
-                )
+                result = run_honouring(requests, ports, config, now, job=job, **options)
             except PmcSyncError as exc:
-                _alert_staff(ports, workspace, config, now, error=exc)
+                alert_staff(ports, workspace, config, now, error=exc)
                 raise
-            _alert_staff(ports, workspace, config, now, result=result)
+            alert_staff(ports, workspace, config, now, result=result)
             return result
-
-
-def _resync_requests(backend: str, workspace: Path, ports, google_config):
-    """The staff's "Resync" tab: in the staff file, or the control spreadsheet."""
-    if backend != "google":
-        return LocalResyncRequests(Path(workspace) / STAFF_FILE)
-    from pmc_sync.google import load_google_settings
-    from pmc_sync.google.resync_sheet import SheetResyncRequests
-
-    settings = load_google_settings(google_config)
-    return SheetResyncRequests(ports.sheets.http, settings.control_spreadsheet_id)
-
-
-def _lease_for(backend: str, workspace: Path, ports, google_config: Path | None):
-    """The workspace's lease file, or the control spreadsheet's lease row."""
-    seconds = float(os.environ.get(LEASE_SECONDS_ENV) or DEFAULT_TTL_SECONDS)
-    if backend != "google":
-        return LocalLease(workspace, ttl_seconds=seconds)
-    from pmc_sync.google import load_google_settings
-    from pmc_sync.google.lease_sheet import SheetLease
-
-    settings = load_google_settings(google_config)
-    return SheetLease(
-        ports.sheets.http, settings.control_spreadsheet_id, ttl_seconds=seconds
-    )
-
-
-def _alert_staff(
-    target,
-    workspace: Path,
-    config,
-    now: dt.datetime,
-    *,
-    result: RunResult | None = None,
-    error: Exception | None = None,
-) -> None:
-    """Email staff about what this run ended with (local backend).
-
-    An alert that cannot be sent is logged; it never changes the exit status.
-    """
-    ports = target.ports() if hasattr(target, "ports") else target
-    state_path = Path(workspace) / "state.sqlite"
-    try:
-        alert_log = AlertLog(state_path)
-        try:
-            history = recent_summaries(state_path, FAILURES_IN_A_ROW) if result else []
-            alerts = alerts_for(error, result.held if result else "", history)
-            send_alerts(
-                alerts, alert_log, ports.mail, config, now, complete=error is None
-            )
-        finally:
-            alert_log.close()
-    except (sqlite3.Error, OSError) as exc:
-        log.error("staff alerts: %s cannot be used (%s)", state_path, exc)
-
-
-def _run_honouring(
-    requests,
-    ports,
-    config,
-    now: dt.datetime,
-    *,
-    participant: str | None = None,
-    full: bool = False,
-    **options,
-) -> RunResult:
-    """A run that also answers the staff's "Resync" rows it covers.
-
-    Pending rows make the run re-read every form in full; each row whose
-    participant the run covered without failing gets its "Done at".
-    """
-    requests.ensure_tab()
-    only = normalise_email(participant) if participant else None
-    pending = [r for r in requests.pending() if only in (None, r.participant)]
-    result = run_sync(
-        ports,
-        config,
-        now,
-        participant=participant,
-        full=full or bool(pending),
-        **options,
-    )
-    if result.held:
-        return result
-    done = [r for r in pending if r.participant not in result.failed_participants]
-    for request in done:
-        if request.participant not in result.recon.participants.index:
-            result.problems.append(
-                {
-                    "where": f"{STAFF_FILE}, Resync row {request.row}",
-                    "problem": f"{request.participant}: no registration for this "
-                    "address; nothing to resync",
-                }
-            )
-    try:
-        requests.mark_done(done, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    except OSError as exc:  # e.g. the file is open in Excel on Windows
-        result.problems.append({"where": STAFF_FILE, "problem": str(exc)})
-    return result
 
 
 config_option = click.option(

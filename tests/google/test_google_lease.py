@@ -68,16 +68,16 @@ def test_of_two_runs_writing_at_once_only_the_later_goes_on(tmp_path, config):
 
 
 def test_the_cli_takes_the_lease_row_for_google_runs(tmp_path, config, monkeypatch):
-    from pmc_sync import cli
+    from pmc_sync import runner
 
     fake, ports, _ = kit_ports(tmp_path, config, KIT)
-    monkeypatch.setenv(cli.LEASE_SECONDS_ENV, "840")
+    monkeypatch.setenv(runner.LEASE_SECONDS_ENV, "840")
     monkeypatch.setattr(
         "pmc_sync.google.load_google_settings",
         lambda _path: type("S", (), {"control_spreadsheet_id": CONTROL_ID})(),
     )
 
-    lease = cli._lease_for("google", tmp_path, ports, None)
+    lease = runner.lease_for("google", tmp_path, ports, None)
 
     assert isinstance(lease, SheetLease)
     assert (lease.spreadsheet_id, lease.ttl) == (CONTROL_ID, dt.timedelta(seconds=840))
