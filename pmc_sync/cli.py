@@ -32,7 +32,13 @@ from pmc_sync.decisions import normalise_email
 from pmc_sync.errors import ConfigError, PmcSyncError
 from pmc_sync.lease import LeaseHeld, hold
 from pmc_sync.report import expected_view, print_dry_run, print_summary, progress_lines
-from pmc_sync.runner import alert_staff, lease_for, resync_requests, run_honouring
+from pmc_sync.runner import (
+    alert_staff,
+    lease_for,
+    resync_requests,
+    run_honouring,
+    staff_records,
+)
 from pmc_sync.staff_mail import (
     deliver_once,
     digest_body,
@@ -172,14 +178,13 @@ def _run_leased(
             if dry_run:
                 return run_sync(ports, config, now, job=job, dry_run=dry_run, **options)
             requests = resync_requests(backend, workspace, ports, google_config)
-            if backend == "google":  # no staff alerts from the cloud yet
-                return run_honouring(requests, ports, config, now, job=job, **options)
+            records = staff_records(backend, workspace, ports, google_config)
             try:
                 result = run_honouring(requests, ports, config, now, job=job, **options)
             except PmcSyncError as exc:
-                alert_staff(ports, workspace, config, now, error=exc)
+                alert_staff(ports, records, config, now, error=exc)
                 raise
-            alert_staff(ports, workspace, config, now, result=result)
+            alert_staff(ports, records, config, now, result=result)
             return result
 
 
@@ -629,23 +634,20 @@ def digest(
     """Email the week's digest to mail.staff_address (program.toml).
 
     Completions, what needs staff (flags, unmatched responses, unreachable
-    checklists...) and the runs that failed. Sent once per ISO week; local
-    workspace only for now. Example: pmc-sync digest --dry-run
+    checklists...) and the runs that failed. Sent once per ISO week.
+    Example: pmc-sync digest --dry-run
     """
     config = _load(config_dir)
     now = _parse_now(now_text)
     with _exit_on_error():
-        if backend == "google":
-            raise PmcSyncError(
-                "digest: not available with --backend google yet (the run "
-                "history is read from the local state); run it on a workspace"
-            )
-        ports = Workspace.open(workspace, config).ports()
+        target = _open_ports(backend, workspace, config, google_config)
+        ports = target.ports() if hasattr(target, "ports") else target
+        records = staff_records(backend, workspace, ports, google_config)
         result = run_sync(ports, config, now, dry_run=True, job="digest")
         state = ports.open_state(True)
         ledger = state.ledger()
         state.close()
-        summaries = week_summaries(Path(workspace) / "state.sqlite", now)
+        summaries = week_summaries(records.summaries, now)
         body = digest_body(result, ledger, summaries, now, config)
         year, week, _ = now.astimezone(config.tz).isocalendar()
         subject = f"{config.program_name}: weekly digest, {year}-W{week:02d}"

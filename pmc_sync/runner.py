@@ -7,7 +7,8 @@ module holds what happens around the run itself, for either backend:
   lease row (``PMC_SYNC_LEASE_SECONDS`` long);
 - ``resync_requests`` and ``run_honouring``: the staff's "Resync" rows make
   the run re-read everything, and get their "Done at" when it covered them;
-- ``alert_staff``: the alerts of a run that ended (local workspace).
+- ``staff_records`` and ``alert_staff``: the alerts of a run that ended,
+  remembered in the local state or the control spreadsheet.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from pathlib import Path
 
 from pmc_sync.adapters.local_resync import LocalResyncRequests
 from pmc_sync.decisions import normalise_email
+from pmc_sync.errors import PmcSyncError
 from pmc_sync.lease import DEFAULT_TTL_SECONDS, LocalLease
 from pmc_sync.staff_mail import (
     FAILURES_IN_A_ROW,
-    AlertLog,
+    LocalStaffRecords,
     alerts_for,
-    recent_summaries,
     send_alerts,
 )
-from pmc_sync.sync import RunResult, run_sync
+from pmc_sync.sync import RunResult, run_sync, summary_counts
 from pmc_sync.workspace import STAFF_FILE
 
 log = logging.getLogger(__name__)
@@ -62,33 +63,53 @@ def lease_for(backend: str, workspace: Path, ports, google_config: Path | None):
     )
 
 
+def staff_records(backend: str, workspace: Path, ports, google_config):
+    """Where the alerts sent and the run history are: local state or control sheet."""
+    if backend != "google":
+        return LocalStaffRecords(Path(workspace) / "state.sqlite")
+    from pmc_sync.google import load_google_settings
+    from pmc_sync.google.staff_sheet import SheetStaffRecords
+
+    settings = load_google_settings(google_config)
+    return SheetStaffRecords(ports.sheets.http, settings.control_spreadsheet_id)
+
+
 def alert_staff(
     target,
-    workspace: Path,
+    records,
     config,
     now: dt.datetime,
     *,
     result: RunResult | None = None,
     error: Exception | None = None,
 ) -> None:
-    """Email staff about what this run ended with (local backend).
+    """Email staff about what this run ended with.
 
-    An alert that cannot be sent is logged; it never changes the exit status.
+    The run's own summary leads the history even where the run history
+    keeps only some runs (the control spreadsheet skips runs that changed
+    nothing). An alert that cannot be sent is logged; it never changes the
+    exit status.
     """
     ports = target.ports() if hasattr(target, "ports") else target
-    state_path = Path(workspace) / "state.sqlite"
     try:
-        alert_log = AlertLog(state_path)
+        history = []
+        if result is not None:
+            mine = summary_counts(result)
+            history = [mine] + [
+                s
+                for s in records.summaries(FAILURES_IN_A_ROW + 1)
+                if s.get("run_id") != mine["run_id"]
+            ]
+        alerts = alerts_for(error, result.held if result else "", history)
+        alert_log = records.alert_log()
         try:
-            history = recent_summaries(state_path, FAILURES_IN_A_ROW) if result else []
-            alerts = alerts_for(error, result.held if result else "", history)
             send_alerts(
                 alerts, alert_log, ports.mail, config, now, complete=error is None
             )
         finally:
             alert_log.close()
-    except (sqlite3.Error, OSError) as exc:
-        log.error("staff alerts: %s cannot be used (%s)", state_path, exc)
+    except (sqlite3.Error, OSError, PmcSyncError) as exc:
+        log.error("staff alerts could not be sent (%s)", exc)
 
 
 def run_honouring(

@@ -20,6 +20,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -264,11 +265,26 @@ def digest_body(
     return "\n".join(lines) + "\n"
 
 
-def week_summaries(state_path: Path, now: dt.datetime) -> list[dict[str, Any]]:
+def week_summaries(
+    summaries: Callable[[int], list[dict[str, Any]]], now: dt.datetime
+) -> list[dict[str, Any]]:
     """The summaries of the runs of the 7 days before ``now``."""
     since = (now - dt.timedelta(days=7)).isoformat()
     return [
         s
-        for s in recent_summaries(state_path, 10_000)
+        for s in summaries(10_000)
         if str(s.get("now", "")) >= since and not s.get("dry_run")
     ]
+
+
+class LocalStaffRecords:
+    """Where a local workspace keeps what staff mail needs: ``state.sqlite``."""
+
+    def __init__(self, state_path: Path) -> None:
+        self.state_path = Path(state_path)
+
+    def alert_log(self) -> AlertLog:
+        return AlertLog(self.state_path)
+
+    def summaries(self, count: int) -> list[dict[str, Any]]:
+        return recent_summaries(self.state_path, count)
