@@ -25,6 +25,7 @@ WRITTEN = "written"
 UNREACHABLE = "unreachable"
 WITHDRAWN = "not written (withdrawn)"
 NOT_RECOGNISED = "layout not recognised: nothing written"
+HELD = "not written (run held)"
 ACTIVITY_LOG_HEADER = ["Date", "Activity", "Counts for", "Counted", "Why not"]
 
 

@@ -246,7 +246,8 @@ def init(
     try:
         init_workspace(directory, forms_dir, cohort_dir, config)
     except PmcSyncError as exc:
-        raise click.ClickException(str(exc)) from exc
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
     click.echo(f"workspace ready: {directory}")
 
 
@@ -267,15 +268,29 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     config = _load(config_dir)
     root = into or Path(tempfile.mkdtemp(prefix="pmc-demo-"))
     sample = DEMO_DATA / "sample"
-    workspace = init_workspace(root, DEMO_DATA / "forms", sample, config)
+    try:
+        workspace = init_workspace(root, DEMO_DATA / "forms", sample, config)
+    except PmcSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
     now = _parse_now(json.loads((sample / "expected.json").read_text())["now"])
     result = run_sync(workspace, config, now, job="demo")
-    _report(result, as_json)
-    click.echo("")
-    click.echo(f"workspace:  {root}")
-    click.echo(f"checklists: {root / 'checklists'}  (open the .xlsx files)")
-    click.echo(f"outbox:     {root / 'outbox'}  (one .eml file per email sent)")
-    click.echo(f"staff file: {root / 'staff-decisions.xlsx'}")
+    places = {
+        "workspace": (root, ""),
+        "checklists": (root / "checklists", "open the .xlsx files"),
+        "outbox": (root / "outbox", "one .eml file per email sent"),
+        "staff view": (root / "staff", "roster and needs-attention queue"),
+        "staff file": (root / "staff-decisions.xlsx", "staff decisions"),
+    }
+    if as_json:
+        counts = summary_counts(result) | {"problem_list": result.problems}
+        counts["places"] = {name: str(path) for name, (path, _) in places.items()}
+        click.echo(json.dumps(counts, indent=1, default=str))
+    else:
+        _report(result, as_json)
+        click.echo("")
+        for name, (path, what) in places.items():
+            click.echo(f"{name + ':':<12}{path}" + (f"  ({what})" if what else ""))
     sys.exit(result.exit_code)
 
 
@@ -411,7 +426,8 @@ def status(
             ports, config, _parse_now(now_text), dry_run=True, participant=email
         )
     except PmcSyncError as exc:
-        raise click.ClickException(str(exc)) from exc
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
     key = normalise_email(email)
     if key not in result.recon.participants.index:
         raise click.ClickException(f"{email}: no registration for this address")

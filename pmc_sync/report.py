@@ -34,7 +34,13 @@ def print_summary(result: RunResult) -> None:
         click.echo(f"  {name:<{width}}  {value}")
     click.echo(
         "  checklists: "
-        + ", ".join(f"{n} {o}" for o, n in counts["checklists"].items())
+        + (
+            ", ".join(
+                f"{n} {'to write' if result.dry_run and o == WRITTEN else o}"
+                for o, n in counts["checklists"].items()
+            )
+            or "none"
+        )
     )
     recon = result.recon
     for row in recon.flags.itertuples(index=False):

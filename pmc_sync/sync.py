@@ -18,6 +18,7 @@ from jinja2 import TemplateError
 
 from pmc_sync import __version__, faults, logs
 from pmc_sync.checklist import (
+    HELD,
     NOT_RECOGNISED,
     UNREACHABLE,
     WITHDRAWN,
@@ -57,6 +58,7 @@ class RunResult:
     recon: Reconciliation
     responses_read: int = 0
     responses_held: int = 0
+    cells_written: int = 0
     checklists: dict[str, ChecklistPlan] = field(default_factory=dict)
     emails_due: pd.DataFrame | None = None
     emails_sent: list[tuple[str, str, int]] = field(default_factory=list)
@@ -130,6 +132,9 @@ def run_sync(
             return result
         if result.held:
             log.error("nothing written or sent: %s", result.held)
+            for plan in result.checklists.values():
+                if plan.outcome == WRITTEN:
+                    plan.outcome = HELD
             state.finish_run(run_id, result.exit_code, summary_counts(result))
             return result
         _write_checklists(result, ports, state)
@@ -267,6 +272,7 @@ def _write_checklists(result: RunResult, ports: Ports, state) -> None:
                 result.failed_participants.add(person)
                 plan.outcome = f"write failed: {exc}"
                 continue
+            result.cells_written += plan.cells
             log.info(
                 "checklist of %s: %d cells written",
                 person,
@@ -421,9 +427,7 @@ def summary_counts(result: RunResult) -> dict[str, Any]:
         "responses_read": result.responses_read,
         "responses_held": result.responses_held,
         "requirements_newly_met": len(result.newly_met),
-        "checklist_cells_written": (
-            0 if result.dry_run else sum(p.cells for p in plans if p.outcome == WRITTEN)
-        ),
+        "checklist_cells_written": result.cells_written,
         "checklist_cells_to_write": sum(p.cells for p in plans if p.outcome == WRITTEN),
         "checklists": {
             o: sum(p.outcome == o for p in plans)

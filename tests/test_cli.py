@@ -144,3 +144,55 @@ def test_a_cohort_with_no_responses_at_all_syncs_cleanly(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert (summary["participants"], summary["emails_sent"]) == (0, 0)
+
+
+def test_demo_json_is_one_json_document_with_the_places(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--into", str(tmp_path / "d"), "--json"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["emails_sent"] == 11
+    assert summary["places"]["outbox"] == str(tmp_path / "d" / "outbox")
+
+
+def test_demo_into_a_used_folder_is_a_clear_error(tmp_path):
+    CliRunner().invoke(cli, ["demo", "--into", str(tmp_path / "d")])
+
+    again = CliRunner().invoke(cli, ["demo", "--into", str(tmp_path / "d")])
+
+    assert again.exit_code == 2
+    assert "exists and is not empty" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_init_into_a_used_folder_exits_2(tmp_path):
+    ws = _init(tmp_path)
+
+    again = CliRunner().invoke(
+        cli,
+        [
+            "init",
+            str(ws),
+            "--forms",
+            str(KIT / "forms"),
+            "--cohort",
+            str(KIT / "sample"),
+        ],
+    )
+
+    assert again.exit_code == 2
+    assert "not empty" in again.output
+
+
+def test_a_held_run_says_it_wrote_nothing(tmp_path):
+    ws = _init(tmp_path)
+    (ws / "staff-decisions.xlsx").write_text("not a spreadsheet")
+
+    result = CliRunner().invoke(cli, ["sync", "-w", str(ws), "--now", NOW, "--json"])
+
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["checklist_cells_written"] == 0 and summary["emails_sent"] == 0
+    assert "written" not in summary["checklists"]
+    # 9: without the staff file the withdrawn participant is not known as such
+    assert summary["checklists"]["not written (run held)"] == 9
