@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,38 @@ def assert_reaches_expected(result) -> None:
         want = {k: v for k, v in person.items() if k != "notes"}
         assert got["participants"][email] == want, email
     assert result.exit_code == 0
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """No test reaches past this machine: a connection to any address but
+    loopback fails at once, naming it (the Google tests mock HTTP above the
+    socket, so they never get here)."""
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            if not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+                raise OSError(f"test tried to reach {host}: only loopback is allowed")
+        return real_connect(sock, address)
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in (None, "localhost") and not _is_loopback_literal(host):
+            raise OSError(f"test tried to look up {host}: only loopback is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def _is_loopback_literal(host) -> bool:
+    try:
+        return ipaddress.ip_address(str(host).strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @pytest.fixture(scope="session")

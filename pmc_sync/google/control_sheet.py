@@ -12,8 +12,9 @@ Request economy: the whole spreadsheet is read once per run (one
 ``values:batchUpdate`` when they must be durable: before each email is
 handed to Gmail (the ledger's "sending" claim) and when the run finishes.
 Only rows that differ from what was read are written, so a run that changes
-nothing writes nothing. One run at a time: the job must not overlap itself
-(Cloud Run jobs: ``--parallelism=1``; see docs/google.md).
+nothing writes nothing. One run at a time: runs take the lease row of the
+"Lease" tab first (``pmc_sync/google/lease_sheet.py``; README, "Deploying on
+Google Workspace").
 """
 
 from __future__ import annotations
