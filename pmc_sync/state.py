@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS checklists (
     outcome TEXT NOT NULL,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS notices (
+    notice TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -195,6 +199,14 @@ class SqliteState:
             "SELECT payload FROM responses WHERE form = ? ORDER BY rowid", (form_key,)
         )
         return [json.loads(p) for (p,) in payloads]
+
+    def new_notices(self, notices: list[str]) -> list[str]:
+        """The notices not reported before (each is reported once), recorded."""
+        seen = {n for (n,) in self.db.execute("SELECT notice FROM notices")}
+        new = [n for n in notices if n not in seen]
+        for notice in new:
+            self._write("INSERT INTO notices VALUES (?, ?)", (notice, _utcnow()))
+        return new
 
     # Progress, checklists, runs.
 

@@ -111,7 +111,9 @@ def run_sync(
         result.problems += [
             {"where": "staff decisions", "problem": p} for p in decisions.problems
         ]
-        result.problems += [{"where": "forms", "problem": n} for n in pulled.notes]
+        result.problems += [
+            {"where": "forms", "problem": n} for n in state.new_notices(pulled.notes)
+        ]
         links = result.links = StepLinks(config, pulled.question_maps)
         targets = [p for p in recon.participants.index if only in (None, p)]
         if only and only not in recon.participants.index:

@@ -140,3 +140,27 @@ def test_multi_valued_answers_stay_whole(config):
     frame = responses_frame(qmap, [page])
 
     assert frame.loc[0, "activity"] == ("Lunch, with notes", "B")
+
+
+def test_a_new_question_is_reported_once_across_runs(sample_workspace, config):
+    from conftest import SAMPLE_NOW
+    from pmc_sync.sync import run_sync
+
+    path = sample_workspace.root / "forms" / "registration.json"
+    form = json.loads(path.read_text())
+    form["items"].append(
+        {
+            "itemId": "x1",
+            "title": "Pronouns",
+            "questionItem": {"question": {"questionId": "0abc", "textQuestion": {}}},
+        }
+    )
+    path.write_text(json.dumps(form))
+
+    first = run_sync(sample_workspace, config, SAMPLE_NOW)
+    second = run_sync(sample_workspace, config, SAMPLE_NOW)
+
+    assert [p["problem"] for p in first.problems] == [
+        "form 'registration': question 'Pronouns' is not in config/forms.toml; ignored"
+    ]
+    assert second.problems == []

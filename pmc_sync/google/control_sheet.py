@@ -470,6 +470,11 @@ class ControlState:
             log.info("run %s changed nothing; not recorded in Runs", run_id)
         self.sheet.flush()
 
+    def new_notices(self, notices: list[str]) -> list[str]:
+        """Every notice, every run: the control spreadsheet keeps no record
+        of notices (a new, unmapped form question is reported each run)."""
+        return list(notices)
+
     def close(self) -> None:
         """Nothing buffered is written: an unfinished run's changes are redone
         by the next run, and its "sending" claims were written already."""
