@@ -243,11 +243,8 @@ def init(
     Example: pmc-sync init ws --forms kit/forms --cohort kit/sample
     """
     config = _load(config_dir)
-    try:
+    with _exit_on_error():
         init_workspace(directory, forms_dir, cohort_dir, config)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     click.echo(f"workspace ready: {directory}")
 
 
@@ -268,11 +265,8 @@ def demo(into: Path | None, config_dir: str | None, as_json: bool) -> None:
     config = _load(config_dir)
     root = into or Path(tempfile.mkdtemp(prefix="pmc-demo-"))
     sample = DEMO_DATA / "sample"
-    try:
+    with _exit_on_error():
         workspace = init_workspace(root, DEMO_DATA / "forms", sample, config)
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     now = _parse_now(json.loads((sample / "expected.json").read_text())["now"])
     result = run_sync(workspace, config, now, job="demo")
     places = {
@@ -420,14 +414,11 @@ def status(
 ) -> None:
     """Print one participant's progress table (reads only; writes nothing)."""
     config = _load(config_dir)
-    try:
+    with _exit_on_error():
         ports = _open_ports(backend, workspace, config, google_config)
         result = run_sync(
             ports, config, _parse_now(now_text), dry_run=True, participant=email
         )
-    except PmcSyncError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     key = normalise_email(email)
     if key not in result.recon.participants.index:
         raise click.ClickException(f"{email}: no registration for this address")
