@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from pmc_sync import faults
+from pmc_sync.errors import DeliveryUncertain
 
 DELIVERY_LOG = "deliveries.log"
 
@@ -38,10 +39,19 @@ class LocalOutbox:
         tmp.write_bytes(message.as_bytes(policy=policy.SMTP))
         os.replace(tmp, path)
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with (self.folder / DELIVERY_LOG).open("a", encoding="utf-8") as log:
-            log.write(f"{stamp}\t{message['Message-ID']}\t{path.name}\n")
+        try:
+            with (self.folder / DELIVERY_LOG).open("a", encoding="utf-8") as log:
+                log.write(f"{stamp}\t{message['Message-ID']}\t{path.name}\n")
+        except OSError as exc:  # the message is out; only the log line is not
+            raise DeliveryUncertain(
+                f"{path.name}: delivered, not logged ({exc})"
+            ) from exc
 
     def was_delivered(self, message_id: str) -> bool:
+        """Whether the log, or the outbox itself, holds this Message-ID."""
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:12]
+        if any(self.folder.glob(f"*--{digest}.eml")):
+            return True
         log = self.folder / DELIVERY_LOG
         if not log.is_file():
             return False

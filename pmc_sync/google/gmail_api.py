@@ -120,6 +120,17 @@ class GmailMailer:
                     "the next run checks again before sending it"
                 ) from exc
             raise self._error(f"sending {message_id}", exc) from exc
+        except GoogleApiError as exc:
+            if exc.status < 500:
+                raise  # a definite refusal: nothing went out
+            raise DeliveryUncertain(f"sending {message_id}: {exc}") from exc
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            # A timeout or a dropped connection after the request left: Gmail
+            # may have the message. Keep the claim; the next run asks Gmail.
+            raise DeliveryUncertain(
+                f"sending {message_id}: {type(exc).__name__} ({exc}); kept as "
+                "'sending' so the next run checks the mailbox before sending it"
+            ) from exc
         log.debug("sent %s", message_id)
 
     def was_delivered(self, message_id: str) -> bool:

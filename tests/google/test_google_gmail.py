@@ -172,3 +172,24 @@ def test_a_5xx_on_send_that_did_deliver_counts_as_sent(tmp_path, config):
     assert fake.count("gmail.send") == 2
     assert fake.count("gmail.list") == 1
     assert waits == []
+
+
+def test_a_send_that_times_out_stays_claimed_and_is_not_sent_twice(tmp_path, config):
+    import requests
+
+    fake, ports, _ = kit_ports(tmp_path, config, KIT)
+    serve = fake.handle
+
+    def time_out_sends(request):
+        if "/messages/send" in request.url:
+            raise requests.exceptions.ReadTimeout("read timed out")
+        return serve(request)
+
+    fake.handle = time_out_sends
+    with served(fake):
+        first = run_sync(ports, config, SAMPLE_NOW)
+
+    assert first.emails_sent == [] and first.failed_participants
+    with served(fake):
+        state = ports.open_state(True)
+    assert set(state.ledger()["state"]) == {"sending"}  # kept: Gmail may have it
