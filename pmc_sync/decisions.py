@@ -101,7 +101,7 @@ def decisions_from_json(data: Any, source: str = "staff decisions") -> StaffDeci
     )
 
 
-Rows = Callable[[str], list[tuple[int, list[str]]]]
+Rows = Callable[[str], list[tuple[int, list[str]]] | None]
 # Tabs a staff file may lack (older files): their absence is not a problem.
 OPTIONAL_TABS = frozenset({"Checklist copies", "Acknowledged flags"})
 
@@ -110,10 +110,24 @@ def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDe
     """Decisions from a staff spreadsheet's tabs, whichever adapter read them.
 
     ``rows(tab)`` gives (row number, cell texts) for each non-blank row under
-    the header; a row that cannot be read is reported and skipped.
+    the header, or None when a required tab is missing: the run is then held,
+    since it cannot know who withdrew. A row that cannot be read is reported
+    and skipped.
     """
+    missing: list[str] = []
+
+    def rows_of(tab: str) -> list[tuple[int, list[str]]]:
+        found = rows(tab)
+        if found is None:  # a required tab is gone: who withdrew is unknown
+            missing.append(tab)
+            return []
+        return found
+
+    def first_cells(tab: str) -> frozenset[str]:
+        return frozenset(v[0] for _, v in rows_of(tab) if v[0])
+
     substitutions = []
-    for number, values in rows("Fundamentals substitutions"):
+    for number, values in rows_of("Fundamentals substitutions"):
         try:
             approved = dt.date.fromisoformat(values[1])
         except ValueError:
@@ -125,10 +139,10 @@ def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDe
         substitutions.append(
             Substitution(normalise_email(values[0]), approved, values[2])
         )
-    pairs = {}
+    pairs: dict[str, dict[str, str]] = {}
     for tab in ("Aliases", "Checklist copies"):
         pairs[tab] = {}
-        for number, values in rows(tab):
+        for number, values in rows_of(tab):
             key, value = normalise_email(values[0]), values[1].strip()
             if tab == "Aliases":
                 value = normalise_email(value)
@@ -136,23 +150,26 @@ def decisions_from_rows(rows: Rows, source: str, problems: list[str]) -> StaffDe
                 problems.append(f"{source}: {tab} row {number}: needs both; skipped")
                 continue
             pairs[tab][key] = value
+    approvals = first_cells("Elective approvals")
+    withdrawn = frozenset(normalise_email(v) for v in first_cells("Withdrawn"))
+    dismissed = first_cells("Dismissed unmatched")
+    acknowledged = frozenset(
+        (normalise_email(v[0]), v[1].strip())
+        for _, v in rows_of("Acknowledged flags")
+        if v[0] and v[1]
+    )
+    problems += [
+        f"{source}: tab {tab!r} is missing; nothing written or sent until it is back"
+        for tab in missing
+    ]
     return StaffDecisions(
-        elective_approvals=frozenset(
-            v[0] for _, v in rows("Elective approvals") if v[0]
-        ),
+        elective_approvals=approvals,
         substitutions=tuple(substitutions),
         aliases=pairs["Aliases"],
-        withdrawn=frozenset(
-            normalise_email(v[0]) for _, v in rows("Withdrawn") if v[0]
-        ),
-        dismissed_unmatched=frozenset(
-            v[0] for _, v in rows("Dismissed unmatched") if v[0]
-        ),
+        withdrawn=withdrawn,
+        dismissed_unmatched=dismissed,
         checklists=pairs["Checklist copies"],
-        acknowledged_flags=frozenset(
-            (normalise_email(v[0]), v[1].strip())
-            for _, v in rows("Acknowledged flags")
-            if v[0] and v[1]
-        ),
+        acknowledged_flags=acknowledged,
         problems=tuple(problems),
+        unreadable=bool(missing),
     )

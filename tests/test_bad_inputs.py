@@ -7,6 +7,7 @@ A case names what to do to a fresh sample workspace and what must follow:
     "checklist":  edits to one participant's checklist file
     "staff":      rows to add to tabs of staff-decisions.xlsx
     "staff_file": raw text to put in place of staff-decisions.xlsx
+    "staff_delete_tabs": tabs to delete from staff-decisions.xlsx
     "first_run":  sync once before the edits; "full": the second run reads all
     "delete":     response ids to remove from the form pages
     "expect":     problems, requirements, checklist outcome, unmatched, emails,
@@ -253,6 +254,11 @@ def test_bad_input(path, sample_workspace, config):
     if "checklist" in case:
         _edit_checklist(root, case["checklist"])
     _add_staff_rows(root, case.get("staff", {}))
+    if case.get("staff_delete_tabs"):
+        book = load_workbook(root / "staff-decisions.xlsx")
+        for tab in case["staff_delete_tabs"]:
+            del book[tab]
+        book.save(root / "staff-decisions.xlsx")
     if "staff_file" in case:
         (root / "staff-decisions.xlsx").write_text(case["staff_file"])
 

@@ -94,11 +94,9 @@ def read_decisions(path: Path) -> StaffDecisions:
         )
     problems: list[str] = []
 
-    def rows(title: str) -> list[tuple[int, list[str]]]:
+    def rows(title: str) -> list[tuple[int, list[str]]] | None:
         if title not in book.sheetnames:
-            if title not in OPTIONAL_TABS:
-                problems.append(f"{name}: tab {title!r} is missing")
-            return []
+            return [] if title in OPTIONAL_TABS else None
         out = []
         for number, row in enumerate(
             book[title].iter_rows(min_row=2, values_only=True), start=2

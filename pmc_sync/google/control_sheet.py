@@ -484,12 +484,10 @@ def decisions_from_tabs(tabs: dict[str, Table], source: str) -> StaffDecisions:
     """Staff decisions out of the control spreadsheet's tabs."""
     problems: list[str] = []
 
-    def rows(title: str) -> list[tuple[int, list[str]]]:
+    def rows(title: str) -> list[tuple[int, list[str]]] | None:
         table = tabs.get(title)
         if table is None or not table.exists:
-            if title not in OPTIONAL_TABS:
-                problems.append(f"{source}: tab {title!r} is missing")
-            return []
+            return [] if title in OPTIONAL_TABS else None
         return [(i + 2, [v.strip() for v in r] + [""] * 3) for i, r in table.live()]
 
     return decisions_from_rows(rows, source, problems)
