@@ -220,7 +220,10 @@ def reconcile(
     )
     problems.append(date_problems)
     today = pd.Timestamp(now.astimezone(config.tz).date())
-    facts, activities, flags = _apply_rules(activities, people, decisions, config)
+    facts, activities, flags, rule_problems = _apply_rules(
+        activities, people, decisions, config
+    )
+    problems.append(rule_problems)
     pairs = pd.MultiIndex.from_arrays([flags["participant"], flags["flag"]])
     flags["acknowledged"] = pairs.isin(list(decisions.acknowledged_flags))
     facts["last_activity"] = _last_activity(data[matched], activities)
@@ -425,8 +428,9 @@ def _apply_rules(
     people: pd.DataFrame,
     decisions: StaffDecisions,
     config: Config,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Mark what counts, and find the date each requirement was met."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mark what counts, find the date each requirement was met; also the
+    flags for staff and the problems found on the way."""
     # Row order within each participant is (date, _order); groupby keeps it.
     act = act.sort_values(["date", "_order"]).copy()
     facts = pd.DataFrame(index=people.index)
@@ -436,13 +440,13 @@ def _apply_rules(
     flags = _tier2_before_tier1(act, facts)
     _electives(act, decisions, config)
     _once_per_day(act, ["compact", "outline", "coaching", "elective"])
-    _mentoring(act, facts, config)
+    problems = _mentoring(act, facts, config)
     _tier2(act, facts, config)
     flags = pd.concat([flags, _order_flags(act, facts)], ignore_index=True)
     flags = flags.sort_values(["participant", "date", "flag"], kind="stable")
     flags = flags.drop_duplicates(["participant", "flag"], keep="first")
     act = act.drop(columns=[c for c in act.columns if c.startswith("_")])
-    return facts, act[ACTIVITY_COLUMNS], flags
+    return facts, act[ACTIVITY_COLUMNS], flags, problems
 
 
 def _unusable_evidence(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
@@ -543,12 +547,16 @@ def _electives(act: pd.DataFrame, decisions: StaffDecisions, config: Config) -> 
     )
 
 
-def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
-    """The mentee, the mentoring start date, and the weekly reflections."""
+def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The mentee, the mentoring start date, and the weekly reflections.
+
+    Returns the problems found (a start date that is not a date).
+    """
     kind = act["kind"]
     t2_pres = act[act["counted"] & (kind == "t2_pre")].copy()
-    start, _ = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
-    has_start = _nonblank(t2_pres["_start_date"])
+    start, problem = parse_date_answers(t2_pres["_start_date"], t2_pres["date"])
+    unreadable = problem.str.startswith("not a date")
+    has_start = _nonblank(t2_pres["_start_date"]) & ~unreadable
     t2_pres["start"] = start
     facts["t2_pre"] = t2_pres.groupby("participant")["date"].min()
     named = _nonblank(t2_pres["_mentee_name"]) & has_start
@@ -566,9 +574,18 @@ def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     _not_counted(
         act, reflections & (act["date"] < start_of), "before the mentoring start date"
     )
+    # The mentoring period runs to the latest reflection, whichever of its
+    # week's reflections that is; the weekly count takes one per week.
+    valid = act[reflections & act["counted"]]
+    started = _per_row(valid, facts["mentoring_start"])
+    long_enough = (valid["date"] - started).dt.days >= config.mentoring_days_required
+    facts["period"] = valid[long_enough].groupby("participant")["date"].min()
+    latest_reflection = valid.groupby("participant")["date"].max()
+    facts["mentoring_days"] = (latest_reflection - facts["mentoring_start"]).dt.days
+
     iso = act["date"].dt.isocalendar()
     week = iso["year"].astype(str) + "-" + iso["week"].astype(str).str.zfill(2)
-    candidates = act[reflections & act["counted"]]
+    candidates = valid
     # (assign on an empty frame would adopt the whole index: select first)
     repeat = candidates.assign(_w=week.loc[candidates.index]).duplicated(
         ["participant", "_w"]
@@ -582,11 +599,16 @@ def _mentoring(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:
     weekly = act[act["counted"] & reflections]
     facts["reflections"] = _nth_date(weekly, config.reflections_required)
     facts["reflection_weeks"] = _count(weekly)
-    started = _per_row(weekly, facts["mentoring_start"])
-    long_enough = (weekly["date"] - started).dt.days >= config.mentoring_days_required
-    facts["period"] = weekly[long_enough].groupby("participant")["date"].min()
-    latest_reflection = weekly.groupby("participant")["date"].max()
-    facts["mentoring_days"] = (latest_reflection - facts["mentoring_start"]).dt.days
+    bad = t2_pres[unreadable]
+    return pd.DataFrame(
+        {
+            "form": "t2_pre",
+            "response_id": bad["response_id"],
+            "field": config.forms["t2_pre"].fields["start_date"],
+            "problem": "not a date (expected YYYY-MM-DD): no mentoring start date "
+            "is set from this response",
+        }
+    )
 
 
 def _tier2(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -> None:

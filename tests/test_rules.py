@@ -1324,3 +1324,31 @@ def test_run_is_repeatable_for_the_same_now():
     second = run(b, now=noon("2026-05-01"))
     pd.testing.assert_frame_equal(first.progress, second.progress)
     pd.testing.assert_frame_equal(due(first), due(second))
+
+
+def test_the_mentoring_period_runs_to_the_latest_reflection_of_its_week():
+    # Start 2026-02-11; reflections weekly, and in the tenth week a Monday on
+    # day 68 and a Friday on day 72: the period is met on the Friday.
+    b = Responses()
+    tier1_done(b, ADA)
+    b.form(ADA, "t2_pre", "2026-02-11", mentee_name="M", start_date="2026-02-11")
+    for on in ["2026-02-11", "2026-02-18", "2026-02-25", "2026-03-04", "2026-03-11"]:
+        b.log(ADA, "Weekly mentoring reflection", on)
+    for on in ["2026-03-18", "2026-03-25", "2026-04-01", "2026-04-08", "2026-04-15"]:
+        b.log(ADA, "Weekly mentoring reflection", on)
+    b.log(ADA, "Weekly mentoring reflection", "2026-04-20")
+    b.log(ADA, "Weekly mentoring reflection", "2026-04-24")
+    recon = run(b)
+    assert done_on(recon, ADA, "T2.period") == day("2026-04-24")
+
+
+def test_a_start_date_that_is_not_a_date_sets_no_start_and_is_reported():
+    b = Responses()
+    tier1_done(b, ADA)
+    rid = b.form(ADA, "t2_pre", "2026-02-11", mentee_name="M", start_date="soon")
+    recon = run(b)
+    assert done_on(recon, ADA, "T2.pre") == day("2026-02-11")
+    assert done_on(recon, ADA, "T2.mentee") is None
+    problem = recon.problems[recon.problems["response_id"] == rid].iloc[0]
+    assert problem["field"] == "Mentoring start date"
+    assert "not a date" in problem["problem"]
