@@ -249,6 +249,13 @@ def _load_forms(reader: _Reader) -> dict[str, FormMapping]:
             ignored=titles["ignored"],
             confidential=confidential,
         )
+    if not forms["mentee_assessment"].confidential:
+        raise ConfigError(
+            reader.path.name,
+            "forms.mentee_assessment.confidential",
+            "must be true: the mentee's assessment never reaches the mentor",
+            "set confidential = true under [forms.mentee_assessment]",
+        )
     for key, needed in (
         ("registration", ("full_name", "preferred_name", "checklist_link")),
         ("reflection", ("activity", "date", "full_attendance")),

@@ -84,6 +84,13 @@ def test_the_shipped_config_loads_with_the_programs_numbers():
             "unknown link",
         ),
         ("program.toml", "[tier1]", "[tier1", "(file)", "not valid TOML"),
+        (
+            "forms.toml",
+            "\nconfidential = true",
+            "\nconfidential = false",
+            "forms.mentee_assessment.confidential",
+            "must be true",
+        ),
     ],
 )
 def test_a_bad_setting_names_its_key(config_dir, file, old, new, key, problem):
