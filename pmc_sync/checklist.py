@@ -10,6 +10,7 @@ nothing written.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ UNREACHABLE = "unreachable"
 WITHDRAWN = "not written (withdrawn)"
 NOT_RECOGNISED = "layout not recognised: nothing written"
 HELD = "not written (run held)"
+_SYNCED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}( |T|$)")
 ACTIVITY_LOG_HEADER = ["Date", "Activity", "Counts for", "Counted", "Why not"]
 
 
@@ -213,12 +215,17 @@ def plan_checklist(
     differing = _grid_differences(activity_grid, activity_rows)
     # "Last synced" moves when something else changed, and at least daily:
     # a run that changes nothing else writes nothing (no request at all).
-    synced_at = _find(grid, config.checklist["last_synced_label"])
+    # The label is looked for above the header row only, and the cell to its
+    # right is written only when it is blank or holds an earlier time: a
+    # participant's own text there is never overwritten.
+    header_row = _find(grid, config.checklist["key_header"])[0]
+    synced_at = _find(grid[:header_row], config.checklist["last_synced_label"])
     if synced_at is not None:
         r, c = synced_at[0], synced_at[1] + 1
         shown = cell_text(current(r, c))
+        ours = shown == "" or _SYNCED_TIME.match(shown) is not None
         stale = shown[:10] != last_synced[:10]
-        if shown != last_synced and (changes or differing or stale):
+        if ours and shown != last_synced and (changes or differing or stale):
             changes.append(CellChange(r, c, current(r, c), last_synced))
 
     return ChecklistPlan(

@@ -121,7 +121,8 @@ def run_sync(
                 {"where": only, "problem": "no registration for this address"}
             )
             result.failed_participants.add(only)
-        _plan_checklists(result, ports, config, links, targets)
+        held = decisions.unreadable and not dry_run  # then no sheet is even read
+        _plan_checklists(result, ports, config, links, targets, held)
         outcomes = pd.Series({p: plan.outcome for p, plan in result.checklists.items()})
         due = emails_due(
             recon.facts, recon.participants, outcomes, state.ledger(), config
@@ -134,9 +135,6 @@ def run_sync(
             return result
         if result.held:
             log.error("nothing written or sent: %s", result.held)
-            for plan in result.checklists.values():
-                if plan.outcome == WRITTEN:
-                    plan.outcome = HELD
             state.finish_run(run_id, result.exit_code, summary_counts(result))
             return result
         _write_checklists(result, ports, state)
@@ -195,7 +193,7 @@ def _recover_pending_sends(state, outbox) -> None:
 
 
 def _plan_checklists(
-    result: RunResult, ports: Ports, config: Config, links, targets
+    result: RunResult, ports: Ports, config: Config, links, targets, held: bool
 ) -> None:
     recon = result.recon
     sheets = ports.sheets
@@ -208,6 +206,9 @@ def _plan_checklists(
         sheet_id = sheet_id_from_link(info["checklist_link"])
         if info["withdrawn"]:
             result.checklists[person] = ChecklistPlan(outcome=WITHDRAWN)
+            continue
+        if held:
+            result.checklists[person] = ChecklistPlan(outcome=HELD, sheet_id=sheet_id)
             continue
         if sheet_id is None:
             result.checklists[person] = ChecklistPlan(

@@ -143,3 +143,18 @@ def test_no_formula_is_ever_written(synced):
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
                 assert all(c.data_type != "f" for c in row), path.name
+
+
+def test_text_a_participant_typed_beside_last_synced_is_kept(sample_workspace, config):
+    path = sample_workspace.root / "checklists" / f"{FARAH}.xlsx"
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    sheet.insert_cols(5)  # a column of their own, right after "Last synced:"
+    sheet.cell(2, 5).value = "my own words"
+    book.save(path)
+
+    run_sync(sample_workspace, config, SAMPLE_NOW)
+
+    rows = _rows(sample_workspace, FARAH)
+    assert rows[1][3:5] == ["Last synced:", "my own words"]
+    assert _row(rows, "T1.pre")[_row(rows, "Key").index("Status")] is True
