@@ -26,12 +26,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from pmc_sync.config import Config
 
 # Bidirectional-text controls: kept out of headers so a name cannot reorder them.
-_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def header_safe(text: str) -> str:
     """One line of printable text: no line breaks, controls or bidi marks."""
-    text = _BIDI.sub("", text or "")
+    text = BIDI_MARKS.sub("", text or "")
     text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
     return " ".join(text.split())
 

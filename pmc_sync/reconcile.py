@@ -28,6 +28,7 @@ from pmc_sync.config import (
     Config,
 )
 from pmc_sync.decisions import StaffDecisions
+from pmc_sync.mail import BIDI_MARKS
 
 ACTIVITY_COLUMNS = [
     "participant",
@@ -42,13 +43,14 @@ ACTIVITY_COLUMNS = [
     "tier",
 ]
 AWAITING_APPROVAL = "awaiting staff approval"
+PARTIAL_ATTENDANCE = "not both days of the workshop"
 T2_FORMS = ("t2_pre", "t2_post", "coaching_feedback", "t2_portfolio")
 T2_LOGS = ("elective", "weekly_reflection", "compact", "outline", "coaching")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Kept out of names: control characters (become spaces) and
 # bidirectional-text marks (dropped, so they cannot reorder what follows).
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
-_BIDI = r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_BIDI = BIDI_MARKS.pattern
 _MISSING = pd.NaT
 
 # Facts: the date each requirement was met, by participant.
@@ -455,7 +457,7 @@ def _unusable_evidence(act: pd.DataFrame, facts: pd.DataFrame, config: Config) -
     partial = (kind == "fundamentals") & act["_full_attendance"].ne(
         config.full_attendance_yes
     )
-    _not_counted(act, partial, "not both days of the workshop")
+    _not_counted(act, partial, PARTIAL_ATTENDANCE)
     facts["partial_fundamentals"] = (
         act[partial].groupby("participant").size().reindex(facts.index).fillna(0) > 0
     )

@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from pmc_sync.checklist import NOT_RECOGNISED, UNREACHABLE
 from pmc_sync.config import COUNTED_REQUIREMENTS, REQUIREMENTS
-from pmc_sync.reconcile import AWAITING_APPROVAL
+from pmc_sync.reconcile import AWAITING_APPROVAL, PARTIAL_ATTENDANCE
 from pmc_sync.steps import is_locked, next_requirement
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ def _partial_fundamentals(recon: Any) -> pd.DataFrame:
         (act["kind"] == "fundamentals")
         & ~act["counted"]
         & act["participant"].isin(open_)
-        & act["reason"].str.startswith("not both days")
+        & act["reason"].eq(PARTIAL_ATTENDANCE)
     ]
     partial = partial.drop_duplicates("participant", keep="last")
     return _items(
