@@ -75,11 +75,8 @@ def _parse_now(value: str | None) -> dt.datetime:
 
 
 def _load(config_dir: str | None):
-    try:
+    with _exit_on_error():
         return load_config(Path(config_dir) if config_dir else None)
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
 
 
 workspace_option = click.option(
