@@ -288,23 +288,8 @@ class ControlState:
         run_id: str,
     ) -> bool:
         """Claim an email: recorded durably before it is handed to Gmail."""
-        if (participant, event, seq) in self._emails():
-            return False
-        self.sheet.table(EMAILS).put(
-            None,
-            [
-                participant,
-                event,
-                seq,
-                message_id,
-                "sending",
-                sent_on,
-                _utcnow(),
-                run_id,
-            ],
-        )
-        self.sheet.flush()
-        return True
+        claim = (participant, event, seq, message_id, sent_on, run_id)
+        return self.mark_sending_many([claim])[0]
 
     def mark_sending_many(
         self, claims: list[tuple[str, str, int, str, str, str]]
